@@ -1,0 +1,34 @@
+# The two commands: `make run` and `make test`. Both set up the virtualenv first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DEMO_SONGS ?= 5000
+
+.PHONY: run test test-sqlite test-services setup clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: setup
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py seed_catalogue --if-empty --songs $(DEMO_SONGS) --demo-admin
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+# The whole suite twice: on SQLite with the in-memory cache, then on throwaway
+# PostgreSQL and Redis servers (skipped with a message when their binaries are
+# missing, except under CI=true).
+test: test-sqlite test-services
+
+test-sqlite: setup
+	$(PY) -m pytest
+
+test-services: setup
+	$(PY) scripts/with_services.py -- $(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SyroMusicConfig(AppConfig):
+    name = "SyroMusic"
+    verbose_name = "SyroMusic catalogue"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,272 @@
+"""The music catalogue: genres, artists, albums, songs, and listeners' playlists.
+
+Rules the data must keep are database constraints; reads that pages, the API
+and the admin share are QuerySet methods named for what they load.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+# Leading articles that sort names ignore, so "The Beatles" files under B.
+SORT_ARTICLES = ("the ", "a ", "an ")
+
+
+def make_sort_name(name):
+    """ "The Beatles" -> "Beatles, The"; other names unchanged."""
+    lowered = name.lower()
+    for article in SORT_ARTICLES:
+        if lowered.startswith(article) and len(name) > len(article):
+            return f"{name[len(article):]}, {name[: len(article) - 1]}"
+    return name
+
+
+def make_slug(text, max_length=200):
+    return slugify(text, allow_unicode=True)[:max_length] or "untitled"
+
+
+class Genre(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ArtistQuerySet(models.QuerySet):
+    def with_album_count(self):
+        return self.annotate(album_count=Count("albums"))
+
+
+class Artist(models.Model):
+    name = models.CharField(max_length=200)
+    sort_name = models.CharField(max_length=200, blank=True, help_text='Name as filed, e.g. "Beatles, The".')
+    slug = models.SlugField(max_length=200, allow_unicode=True, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code.")
+    year_formed = models.SmallIntegerField(null=True, blank=True)
+    bio = models.TextField(blank=True)
+    image_url = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ArtistQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sort_name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="artist_name_not_empty"),
+            models.CheckConstraint(
+                condition=Q(year_formed__isnull=True) | Q(year_formed__range=(1000, 2999)),
+                name="artist_year_formed_plausible",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["sort_name", "id"], name="artist_sort_name_idx"),
+            models.Index(fields=["created_at", "id"], name="artist_created_idx"),
+            models.Index(fields=["name"], name="artist_name_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        # Derived defaults only: a form or the admin may leave them blank.
+        if not self.sort_name:
+            self.sort_name = make_sort_name(self.name)
+        if not self.slug:
+            self.slug = make_slug(self.name)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("music:artist-detail", args=[self.pk])
+
+
+class AlbumQuerySet(models.QuerySet):
+    def for_listing(self):
+        """Albums with their artist joined: enough for a row in any album list."""
+        return self.select_related("artist")
+
+    def with_genres(self):
+        return self.prefetch_related("genres")
+
+    def with_track_stats(self):
+        return self.annotate(song_count=Count("songs"), total_duration_ms=Sum("songs__duration_ms"))
+
+
+class Album(models.Model):
+    class Type(models.TextChoices):
+        ALBUM = "album", "Album"
+        SINGLE = "single", "Single"
+        EP = "ep", "EP"
+        COMPILATION = "compilation", "Compilation"
+
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=300, allow_unicode=True, blank=True)
+    artist = models.ForeignKey(Artist, on_delete=models.PROTECT, related_name="albums")
+    release_date = models.DateField(null=True, blank=True)
+    album_type = models.CharField("type", max_length=16, choices=Type.choices, default=Type.ALBUM)
+    genres = models.ManyToManyField(Genre, related_name="albums", blank=True)
+    cover_url = models.URLField(max_length=500, blank=True)
+    label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = AlbumQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(title=""), name="album_title_not_empty"),
+            models.CheckConstraint(
+                condition=Q(album_type__in=["album", "single", "ep", "compilation"]), name="album_type_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["title", "id"], name="album_title_idx"),
+            models.Index(fields=["release_date", "id"], name="album_release_idx"),
+            models.Index(fields=["album_type", "release_date", "id"], name="album_type_release_idx"),
+            models.Index(fields=["artist", "release_date", "id"], name="album_artist_release_idx"),
+            models.Index(fields=["artist", "title"], name="album_artist_title_idx"),
+            models.Index(fields=["created_at", "id"], name="album_created_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = make_slug(self.title, 300)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("music:album-detail", args=[self.pk])
+
+    @property
+    def release_year(self):
+        return self.release_date.year if self.release_date else None
+
+
+class SongQuerySet(models.QuerySet):
+    def for_listing(self):
+        """Songs with album, album artist, song artist and genre joined: one query for any song table."""
+        return self.select_related("album__artist", "artist", "genre")
+
+    def in_tracklist_order(self):
+        return self.order_by("disc_number", "track_number", "id")
+
+
+class Song(models.Model):
+    title = models.CharField(max_length=300)
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="songs")
+    # Usually the album's artist; differs on compilations.
+    artist = models.ForeignKey(Artist, on_delete=models.PROTECT, related_name="songs")
+    disc_number = models.SmallIntegerField(default=1)
+    track_number = models.SmallIntegerField()
+    duration_ms = models.IntegerField("duration (ms)", null=True, blank=True)
+    explicit = models.BooleanField(default=False)
+    composer = models.CharField(max_length=300, blank=True)
+    genre = models.ForeignKey(Genre, on_delete=models.SET_NULL, null=True, blank=True, related_name="songs")
+    popularity = models.SmallIntegerField(default=0, help_text="0 to 100.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = SongQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(title=""), name="song_title_not_empty"),
+            models.CheckConstraint(condition=Q(disc_number__gte=1), name="song_disc_number_gte_1"),
+            models.CheckConstraint(condition=Q(track_number__gte=1), name="song_track_number_gte_1"),
+            models.CheckConstraint(
+                condition=Q(duration_ms__isnull=True) | Q(duration_ms__gte=0), name="song_duration_ms_gte_0"
+            ),
+            models.CheckConstraint(condition=Q(popularity__range=(0, 100)), name="song_popularity_0_100"),
+            models.UniqueConstraint(
+                fields=["album", "disc_number", "track_number"], name="song_unique_album_disc_track"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["title", "id"], name="song_title_idx"),
+            models.Index(fields=["duration_ms", "id"], name="song_duration_idx"),
+            models.Index(fields=["popularity", "id"], name="song_popularity_idx"),
+            models.Index(fields=["genre", "popularity", "id"], name="song_genre_popularity_idx"),
+            models.Index(fields=["artist", "popularity", "id"], name="song_artist_popularity_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("music:song-detail", args=[self.pk])
+
+
+class PlaylistQuerySet(models.QuerySet):
+    def public(self):
+        return self.filter(is_public=True)
+
+    def visible_to(self, user):
+        """Public playlists, plus the user's own. Everything else is answered with 404."""
+        if user is None or not user.is_authenticated:
+            return self.public()
+        return self.filter(Q(is_public=True) | Q(owner=user))
+
+    def for_listing(self):
+        return self.select_related("owner").annotate(
+            entry_count=Count("entries"), total_duration_ms=Sum("entries__song__duration_ms")
+        )
+
+
+class Playlist(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playlists")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    is_public = models.BooleanField("public", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PlaylistQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="playlist_name_not_empty"),
+            # Imports identify a playlist by its name within the owner.
+            models.UniqueConstraint(fields=["owner", "name"], name="playlist_unique_owner_name"),
+        ]
+        indexes = [
+            models.Index(fields=["is_public", "updated_at", "id"], name="playlist_public_updated_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("music:playlist-detail", args=[self.pk])
+
+    def entries_in_order(self):
+        return self.entries.select_related("song__album__artist", "song__artist").order_by("position")
+
+
+class PlaylistEntry(models.Model):
+    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="entries")
+    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="playlist_entries")
+    position = models.IntegerField(help_text="1 for the first entry.")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["playlist", "position"]
+        verbose_name_plural = "playlist entries"
+        constraints = [
+            models.CheckConstraint(condition=Q(position__gte=1), name="playlistentry_position_gte_1"),
+            models.UniqueConstraint(fields=["playlist", "position"], name="playlistentry_unique_position"),
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.song}"

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "music"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("music/artists/<int:pk>/", views.artist_detail, name="artist-detail"),
+    path("music/albums/<int:pk>/", views.album_detail, name="album-detail"),
+    path("music/songs/<int:pk>/", views.song_detail, name="song-detail"),
+    path("music/playlists/<int:pk>/", views.playlist_detail, name="playlist-detail"),
+]

@@ -19,7 +19,6 @@ def violates(constraint_name, create):
 
 
 @pytest.mark.parametrize(
-    "fields",
     ("fields", "constraint"),
     [
         ({"track_number": 0}, "song_track_number_gte_1"),

@@ -61,6 +61,21 @@ class RowError(ValueError):
     pass
 
 
+class NotUtf8(ValueError):
+    def __init__(self, line):
+        self.line = line
+        super().__init__(f"line {line} is not valid UTF-8")
+
+
+def utf8_lines(binary_file):
+    """Decode a file line by line, so a bad byte is reported on its own line (a byte order mark is allowed)."""
+    for number, raw in enumerate(binary_file, start=1):
+        try:
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise NotUtf8(number) from None
+
+
 @dataclass
 class CatalogueRow:
     line: int
@@ -89,19 +104,22 @@ class PlaylistRow:
     track_number: int | None
 
 
-def read_csv(file, *, columns, required, extra=(), report):
+def read_csv(lines, *, columns, required, extra=(), report):
     """Yield (line number, {column: stripped value}) for each record; header and shape problems go to `report`.
 
     Line numbers are the file's own, counting the header as line 1, so a
     quoted field spanning lines does not shift the ones after it.
     """
-    reader = csv.reader(file)
+    reader = csv.reader(lines)
     try:
         header = next(reader)
     except StopIteration:
         report.error(1, "the file is empty: expected a header row")
         return
-    except (UnicodeDecodeError, csv.Error) as error:
+    except NotUtf8:
+        report.error(1, "not valid UTF-8 text (save the file as UTF-8)")
+        return
+    except csv.Error as error:
         report.error(1, f"cannot read the header: {error}")
         return
     header = [name.strip().lower() for name in header]
@@ -118,15 +136,14 @@ def read_csv(file, *, columns, required, extra=(), report):
             problems.append("repeated column(s) " + ", ".join(duplicated))
         report.error(1, "; ".join(problems) + f". Expected: {','.join(columns)}")
         return
-    line = reader.line_num
     while True:
         start = reader.line_num + 1
         try:
             values = next(reader)
         except StopIteration:
             return
-        except UnicodeDecodeError:
-            report.error(start, "not valid UTF-8 text (save the file as UTF-8)")
+        except NotUtf8 as error:
+            report.error(error.line, "not valid UTF-8 text (save the file as UTF-8)")
             return
         except csv.Error as error:
             report.error(start, f"malformed CSV: {error}")
@@ -210,8 +227,8 @@ def parse_playlist_row(line, record):
 def check_rows(path, *, columns, required, extra=(), parse, report, progress=None):
     """First pass: parse every row, recording each bad one. Returns the number of good rows."""
     good = 0
-    with open(path, encoding="utf-8-sig", newline="") as file:
-        for line, record in read_csv(file, columns=columns, required=required, extra=extra, report=report):
+    with open(path, "rb") as file:
+        for line, record in read_csv(utf8_lines(file), columns=columns, required=required, extra=extra, report=report):
             report.rows += 1
             try:
                 parse(line, record)
@@ -226,8 +243,8 @@ def check_rows(path, *, columns, required, extra=(), parse, report, progress=Non
 def parsed_rows(path, *, columns, required, extra=(), parse):
     """Second pass over a file that check_rows found clean."""
     report = ImportReport()
-    with open(path, encoding="utf-8-sig", newline="") as file:
-        for line, record in read_csv(file, columns=columns, required=required, extra=extra, report=report):
+    with open(path, "rb") as file:
+        for line, record in read_csv(utf8_lines(file), columns=columns, required=required, extra=extra, report=report):
             yield parse(line, record)
 
 

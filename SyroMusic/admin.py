@@ -1,7 +1,12 @@
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 
 from .models import Album, Artist, Genre, Playlist, PlaylistEntry, Song
+
+
+# A URL typed without a scheme means https (Django 6's default, chosen now).
+URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class SharedChoicesMixin:
@@ -60,6 +65,7 @@ class ArtistAdmin(admin.ModelAdmin):
     ordering = ["sort_name", "id"]
     readonly_fields = ["created_at"]
     inlines = [AlbumInline]
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_per_page = 50
 
 
@@ -92,6 +98,7 @@ class AlbumAdmin(admin.ModelAdmin):
     date_hierarchy = "release_date"
     readonly_fields = ["created_at"]
     inlines = [SongInline]
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_per_page = 50
 
     def save_formset(self, request, form, formset, change):

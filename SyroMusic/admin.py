@@ -190,6 +190,7 @@ class PlaylistAdmin(admin.ModelAdmin):
 @admin.register(PlaylistEntry)
 class PlaylistEntryAdmin(admin.ModelAdmin):
     list_display = ["playlist", "position", "song", "added_by", "added_at"]
+    list_filter = ["playlist__is_public", "added_at"]
     list_select_related = ["playlist", "song", "added_by"]
     search_fields = ["playlist__name", "song__title"]
     autocomplete_fields = ["playlist", "song", "added_by"]

@@ -1,5 +1,7 @@
 import csv
 import io
+import os
+import stat
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -330,6 +332,19 @@ class TestExportCatalogue:
             ["Joni Mitchell", "Blue", "All I Want", "1", "1", "", "", "Joni Mitchell", "1971", "true", ""],
             ["Joni Mitchell", "Blue", "River", "1", "2", "240000", "", "", "1971", "false", ""],
         ]
+
+    def test_the_file_gets_ordinary_permissions_and_replaces_an_old_export(self, tmp_path):
+        make_song()
+        path = tmp_path / "export.csv"
+        path.write_text("old")
+        previous = os.umask(0o022)
+        try:
+            run("export_catalogue", str(path))
+        finally:
+            os.umask(previous)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
+        assert path.read_text(encoding="utf-8").startswith("artist,album,title,")
+        assert [p.name for p in tmp_path.iterdir()] == ["export.csv"]
 
     def test_it_refuses_a_directory_that_does_not_exist(self, tmp_path):
         with pytest.raises(CommandError, match="does not exist"):

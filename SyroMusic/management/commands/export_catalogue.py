@@ -11,6 +11,12 @@ from SyroMusic.models import Song
 from SyroMusic.services import CATALOGUE_COLUMNS, CATALOGUE_EXTRA_COLUMNS, catalogue_export_rows
 
 
+def current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 class Command(BaseCommand):
     help = (
         "Write the whole catalogue to a UTF-8 CSV file in the format import_catalogue reads "
@@ -38,6 +44,7 @@ class Command(BaseCommand):
         try:
             with progress, os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
                 count = self.write(out, columns, progress)
+            os.chmod(temporary, 0o666 & ~current_umask())  # mkstemp makes it private; the export is not
             os.replace(temporary, target)
         except BaseException:
             os.unlink(temporary)

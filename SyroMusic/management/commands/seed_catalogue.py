@@ -224,7 +224,12 @@ class Command(BaseCommand):
 
     def flush(self, models):
         tables = [model._meta.db_table for model in models]
-        connection.ops.execute_sql_flush(connection.ops.sql_flush(no_style(), tables, reset_sequences=True))
+        statements = connection.ops.sql_flush(no_style(), tables, reset_sequences=True)
+        if connection.vendor == "postgresql":
+            # TRUNCATE refuses tables with deferred foreign-key checks still pending in the
+            # transaction (rows written earlier in it): run those checks now.
+            statements = ["SET CONSTRAINTS ALL IMMEDIATE", *statements, "SET CONSTRAINTS ALL DEFERRED"]
+        connection.ops.execute_sql_flush(statements)
 
     def reset_sequences(self, models):
         with connection.cursor() as cursor:

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
@@ -95,7 +96,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files first: served (precompressed) before any other middleware does work.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses pages and API responses; adds random bytes per response against BREACH.
+    "django.middleware.gzip.GZipMiddleware",
+    # After GZip, so ETags describe the uncompressed content; answers 304 to revalidations.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -108,7 +114,7 @@ MIDDLEWARE = [
 DEBUG_TOOLBAR = DEBUG and importlib.util.find_spec("debug_toolbar") is not None
 if DEBUG_TOOLBAR:
     INSTALLED_APPS.append("debug_toolbar")
-    MIDDLEWARE.insert(0, "debug_toolbar.middleware.DebugToolbarMiddleware")
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.gzip.GZipMiddleware") + 1, "debug_toolbar.middleware.DebugToolbarMiddleware")
     INTERNAL_IPS = ["127.0.0.1", "::1"]
 
 ROOT_URLCONF = "Syro.urls"
@@ -155,8 +161,13 @@ else:
         }
     }
 
-# How long an anonymous visitor's list page may be served from the cache (seconds).
+# How long an anonymous visitor's page may be served from the cache (seconds).
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 900)
+
+# Sessions read from the cache, written through to the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+LOGIN_REDIRECT_URL = "music:home"
+LOGOUT_REDIRECT_URL = "music:home"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

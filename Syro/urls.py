@@ -4,8 +4,12 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("SyroMusic.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "SyroMusic.views.page_not_found"
+handler500 = "SyroMusic.views.server_error"
 
 if settings.DEBUG_TOOLBAR:
     urlpatterns.append(path("__debug__/", include("debug_toolbar.urls")))

@@ -62,7 +62,6 @@ class ArtistAdmin(admin.ModelAdmin):
     list_display = ["name", "sort_name", "country", "year_formed", "created_at"]
     list_filter = ["country"]
     search_fields = ["name", "sort_name"]
-    ordering = ["sort_name", "id"]
     readonly_fields = ["created_at"]
     inlines = [AlbumInline]
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS

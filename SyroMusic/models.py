@@ -6,7 +6,9 @@ and the admin share are QuerySet methods named for what they load.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q, Sum
+from django.db import connection
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -57,7 +59,7 @@ class Artist(models.Model):
     objects = ArtistQuerySet.as_manager()
 
     class Meta:
-        ordering = ["sort_name", "id"]
+        ordering = [Lower("sort_name"), "id"]
         constraints = [
             models.CheckConstraint(condition=~Q(name=""), name="artist_name_not_empty"),
             models.CheckConstraint(
@@ -66,7 +68,7 @@ class Artist(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["sort_name", "id"], name="artist_sort_name_idx"),
+            models.Index(Lower("sort_name"), "id", name="artist_sort_name_idx"),
             models.Index(fields=["created_at", "id"], name="artist_created_idx"),
             models.Index(fields=["name"], name="artist_name_idx"),
         ]
@@ -94,8 +96,19 @@ class AlbumQuerySet(models.QuerySet):
     def with_genres(self):
         return self.prefetch_related("genres")
 
+    def in_discography_order(self):
+        """Albums first, then EPs, singles and compilations; newest first within each."""
+        rank = Case(
+            *(When(album_type=value, then=Value(order)) for order, value in enumerate(DISCOGRAPHY_ORDER)),
+            output_field=IntegerField(),
+        )
+        return self.alias(type_rank=rank).order_by("type_rank", "-release_date", "-id")
+
     def with_track_stats(self):
         return self.annotate(song_count=Count("songs"), total_duration_ms=Sum("songs__duration_ms"))
+
+
+DISCOGRAPHY_ORDER = ["album", "ep", "single", "compilation"]
 
 
 class Album(models.Model):
@@ -118,7 +131,7 @@ class Album(models.Model):
     objects = AlbumQuerySet.as_manager()
 
     class Meta:
-        ordering = ["title", "id"]
+        ordering = [Lower("title"), "id"]
         constraints = [
             models.CheckConstraint(condition=~Q(title=""), name="album_title_not_empty"),
             models.CheckConstraint(
@@ -126,7 +139,7 @@ class Album(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["title", "id"], name="album_title_idx"),
+            models.Index(Lower("title"), "id", name="album_title_idx"),
             models.Index(fields=["release_date", "id"], name="album_release_idx"),
             models.Index(fields=["album_type", "release_date", "id"], name="album_type_release_idx"),
             models.Index(fields=["artist", "release_date", "id"], name="album_artist_release_idx"),
@@ -176,7 +189,7 @@ class Song(models.Model):
     objects = SongQuerySet.as_manager()
 
     class Meta:
-        ordering = ["title", "id"]
+        ordering = [Lower("title"), "id"]
         constraints = [
             models.CheckConstraint(condition=~Q(title=""), name="song_title_not_empty"),
             models.CheckConstraint(condition=Q(disc_number__gte=1), name="song_disc_number_gte_1"),
@@ -190,7 +203,7 @@ class Song(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["title", "id"], name="song_title_idx"),
+            models.Index(Lower("title"), "id", name="song_title_idx"),
             models.Index(fields=["duration_ms", "id"], name="song_duration_idx"),
             models.Index(fields=["popularity", "id"], name="song_popularity_idx"),
             models.Index(fields=["genre", "popularity", "id"], name="song_genre_popularity_idx"),
@@ -215,8 +228,15 @@ class PlaylistQuerySet(models.QuerySet):
         return self.filter(Q(is_public=True) | Q(owner=user))
 
     def for_listing(self):
+        """Playlists with owner, entry count and total duration.
+
+        Subqueries, not a join with GROUP BY: they run only for the rows of the
+        page, where a GROUP BY would first aggregate every playlist.
+        """
+        entries = PlaylistEntry.objects.filter(playlist=OuterRef("pk")).order_by().values("playlist")
         return self.select_related("owner").annotate(
-            entry_count=Count("entries"), total_duration_ms=Sum("entries__song__duration_ms")
+            entry_count=Coalesce(Subquery(entries.annotate(n=Count("id")).values("n")), 0),
+            total_duration_ms=Coalesce(Subquery(entries.annotate(d=Sum("song__duration_ms")).values("d")), 0),
         )
 
 
@@ -270,3 +290,19 @@ class PlaylistEntry(models.Model):
 
     def __str__(self):
         return f"{self.position}. {self.song}"
+
+
+def catalogue_counts():
+    """How many artists, albums, songs and public playlists there are, in one query."""
+    tables = {
+        "artists": Artist._meta.db_table,
+        "albums": Album._meta.db_table,
+        "songs": Song._meta.db_table,
+    }
+    quote = connection.ops.quote_name
+    parts = [f"(SELECT COUNT(*) FROM {quote(table)})" for table in tables.values()]
+    parts.append(f"(SELECT COUNT(*) FROM {quote(Playlist._meta.db_table)} WHERE {quote('is_public')})")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        row = cursor.fetchone()
+    return dict(zip([*tables, "playlists"], row))

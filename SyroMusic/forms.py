@@ -1,0 +1,132 @@
+"""The filter and sort forms of the list pages.
+
+They read the query string and never refuse a page: a value they do not
+know falls back to the default and is reported in `ignored`, which the page
+shows, so `?sort=bogus` is a sensible page rather than an error.
+"""
+
+import datetime
+import string
+
+from django import forms
+from django.db.models.functions import Lower
+
+from .models import Album
+
+LETTERS = [(letter, letter) for letter in string.ascii_uppercase] + [("#", "#")]
+
+
+class ListForm(forms.Form):
+    sort_orderings = {}
+
+    def __init__(self, data, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.is_valid()
+        self.ignored = [
+            f"{name}={data.get(name)!r}" for name in self.errors if name in self.fields and data.get(name)
+        ]
+        for name in self.errors:
+            self.cleaned_data[name] = self.fields[name].initial
+        for name, field in self.fields.items():
+            if self.cleaned_data.get(name) in (None, "") and field.initial is not None:
+                self.cleaned_data[name] = field.initial
+
+    def ordering(self):
+        return self.sort_orderings[self.cleaned_data["sort"]]
+
+    def filters(self):
+        """The accepted filters, for the page heading and links: {name: value}."""
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in ("sort", "page") and value not in (None, "")
+        }
+
+
+class ArtistListForm(ListForm):
+    sort_orderings = {"name": [Lower("sort_name"), "id"], "newest": ["-created_at", "-id"]}
+
+    sort = forms.ChoiceField(choices=[("name", "Name"), ("newest", "Newest")], required=False, initial="name")
+    letter = forms.ChoiceField(choices=[("", "All")] + LETTERS, required=False, initial="")
+
+    def apply(self, artists):
+        letter = self.cleaned_data["letter"]
+        if letter == "#":
+            artists = artists.exclude(sort_name__regex=r"^[A-Za-z]")
+        elif letter:
+            artists = artists.filter(sort_name__istartswith=letter)
+        return artists.order_by(*self.ordering())
+
+
+def decade_choices():
+    this_decade = datetime.date.today().year // 10 * 10
+    return [("", "Any decade")] + [(str(year), f"{year}s") for year in range(this_decade, 1940, -10)]
+
+
+class AlbumListForm(ListForm):
+    sort_orderings = {
+        "title": [Lower("title"), "id"],
+        "newest": ["-release_date", "-id"],
+        "oldest": ["release_date", "id"],
+        "artist": [Lower("artist__sort_name"), "artist_id", "release_date", "id"],
+    }
+
+    sort = forms.ChoiceField(
+        choices=[("title", "Title"), ("newest", "Newest"), ("oldest", "Oldest"), ("artist", "Artist")],
+        required=False,
+        initial="title",
+    )
+    genre = forms.SlugField(required=False, allow_unicode=True)
+    decade = forms.TypedChoiceField(choices=decade_choices, coerce=int, required=False, empty_value=None)
+    type = forms.ChoiceField(choices=[("", "Any type")] + Album.Type.choices, required=False, initial="")
+
+    def __init__(self, data, *args, genres, **kwargs):
+        self.genres = genres
+        super().__init__(data, *args, **kwargs)
+
+    def clean_genre(self):
+        slug = self.cleaned_data["genre"]
+        if slug and slug not in {genre.slug for genre in self.genres}:
+            raise forms.ValidationError("unknown genre")
+        return slug
+
+    def apply(self, albums):
+        data = self.cleaned_data
+        if data["genre"]:
+            albums = albums.filter(genres__slug=data["genre"])
+        if data["decade"]:
+            albums = albums.filter(
+                release_date__gte=datetime.date(data["decade"], 1, 1),
+                release_date__lt=datetime.date(data["decade"] + 10, 1, 1),
+            )
+        if data["type"]:
+            albums = albums.filter(album_type=data["type"])
+        return albums.order_by(*self.ordering())
+
+
+class SongListForm(ListForm):
+    sort_orderings = {
+        "title": [Lower("title"), "id"],
+        "artist": [Lower("artist__sort_name"), "artist_id", Lower("title"), "id"],
+        "duration": ["duration_ms", "id"],
+        "popular": ["-popularity", "-id"],
+    }
+
+    sort = forms.ChoiceField(
+        choices=[("title", "Title"), ("artist", "Artist"), ("duration", "Duration"), ("popular", "Most popular")],
+        required=False,
+        initial="title",
+    )
+    genre = forms.SlugField(required=False, allow_unicode=True)
+
+    def __init__(self, data, *args, genres, **kwargs):
+        self.genres = genres
+        super().__init__(data, *args, **kwargs)
+
+    clean_genre = AlbumListForm.clean_genre
+
+    def apply(self, songs):
+        if self.cleaned_data["genre"]:
+            genre = next(genre for genre in self.genres if genre.slug == self.cleaned_data["genre"])
+            songs = songs.filter(genre_id=genre.id)
+        return songs.order_by(*self.ordering())

@@ -1,0 +1,213 @@
+import hashlib
+import json
+
+from django import template
+from django.templatetags.static import static
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from SyroMusic.caching import csrf_input
+
+register = template.Library()
+
+# As django.utils.html.json_script: nothing in the data can close the <script> element.
+JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+@register.simple_tag(takes_context=True)
+def csrf_slot(context):
+    """The CSRF token input; on a cached page each visitor gets their own (see caching.py)."""
+    request = context.get("request")
+    return csrf_input(request) if request is not None else ""
+
+
+@register.filter
+def duration(milliseconds):
+    """245000 -> "4:05"; an hour or more -> "1:02:03"; unknown -> "–"."""
+    if milliseconds is None:
+        return "–"
+    seconds = round(milliseconds / 1000)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{seconds:02}" if hours else f"{minutes}:{seconds:02}"
+
+
+@register.filter
+def long_duration(milliseconds):
+    """Total running time: 4,380,000 -> "1 h 13 min", 2,580,000 -> "43 min"."""
+    minutes = round((milliseconds or 0) / 60000)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def iso_duration(milliseconds):
+    seconds = round((milliseconds or 0) / 1000)
+    return f"PT{seconds // 60}M{seconds % 60}S"
+
+
+def initials(name):
+    words = [word for word in name.replace("&", " ").split() if word[:1].isalnum()]
+    if not words:
+        return "♪"
+    if len(words) == 1:
+        return words[0][:2].upper()
+    return (words[0][0] + words[-1][0]).upper()
+
+
+def hue(name):
+    return int(hashlib.md5(name.encode()).hexdigest()[:4], 16) % 360
+
+
+@register.simple_tag
+def cover(album, size="medium"):
+    """The album's cover image, or a placeholder drawn from its title: initials on a colour of its own."""
+    label = f"Cover of {album.title}"
+    if album.cover_url:
+        return format_html(
+            '<img class="cover cover-{}" src="{}" alt="{}" loading="lazy" decoding="async">', size, album.cover_url, label
+        )
+    return placeholder(album.title, label, size)
+
+
+@register.simple_tag
+def artist_picture(artist, size="medium"):
+    label = f"Picture of {artist.name}"
+    if artist.image_url:
+        return format_html(
+            '<img class="cover round cover-{}" src="{}" alt="{}" loading="lazy" decoding="async">', size,
+            artist.image_url, label,
+        )
+    return placeholder(artist.name, label, size, extra_class="round")
+
+
+def placeholder(name, label, size, extra_class=""):
+    return format_html(
+        '<svg class="cover cover-{} {}" viewBox="0 0 100 100" role="img" aria-label="{}">'
+        '<rect width="100" height="100" fill="hsl({} 45% 32%)"/>'
+        '<text x="50" y="50" dy=".35em" text-anchor="middle" font-size="34" fill="#fff">{}</text></svg>',
+        size, extra_class, label, hue(name), initials(name),
+    )
+
+
+def _json_ld(data):
+    text = json.dumps({"@context": "https://schema.org", **data}, ensure_ascii=False).translate(JSON_ESCAPES)
+    return mark_safe(f'<script type="application/ld+json">{text}</script>')
+
+
+def _url(request, obj):
+    return request.build_absolute_uri(obj.get_absolute_url())
+
+
+@register.simple_tag(takes_context=True)
+def artist_json_ld(context, artist, albums, songs):
+    request = context["request"]
+    data = {"@type": "MusicGroup", "name": artist.name, "url": _url(request, artist)}
+    if artist.year_formed:
+        data["foundingDate"] = str(artist.year_formed)
+    if artist.image_url:
+        data["image"] = artist.image_url
+    data["album"] = [{"@type": "MusicAlbum", "name": a.title, "url": _url(request, a)} for a in albums]
+    data["track"] = [
+        {"@type": "MusicRecording", "name": s.title, "url": _url(request, s), "duration": iso_duration(s.duration_ms)}
+        for s in songs
+    ]
+    return _json_ld(data)
+
+
+RELEASE_TYPES = {
+    "album": "https://schema.org/AlbumRelease",
+    "single": "https://schema.org/SingleRelease",
+    "ep": "https://schema.org/EPRelease",
+    "compilation": "https://schema.org/CompilationAlbum",
+}
+
+
+@register.simple_tag(takes_context=True)
+def album_json_ld(context, album, songs):
+    request = context["request"]
+    data = {
+        "@type": "MusicAlbum",
+        "name": album.title,
+        "url": _url(request, album),
+        "byArtist": {"@type": "MusicGroup", "name": album.artist.name, "url": _url(request, album.artist)},
+        "numTracks": len(songs),
+        "genre": [genre.name for genre in album.genres.all()],
+        "track": {
+            "@type": "ItemList",
+            "numberOfItems": len(songs),
+            "itemListElement": [
+                {
+                    "@type": "ListItem",
+                    "position": position,
+                    "item": {"@type": "MusicRecording", "name": s.title, "url": _url(request, s),
+                             "duration": iso_duration(s.duration_ms)},
+                }
+                for position, s in enumerate(songs, start=1)
+            ],
+        },
+    }
+    if album.album_type == "compilation":
+        data["albumProductionType"] = RELEASE_TYPES["compilation"]
+    else:
+        data["albumReleaseType"] = RELEASE_TYPES[album.album_type]
+    if album.release_date:
+        data["datePublished"] = album.release_date.isoformat()
+    if album.cover_url:
+        data["image"] = album.cover_url
+    return _json_ld(data)
+
+
+@register.simple_tag(takes_context=True)
+def song_json_ld(context, song):
+    request = context["request"]
+    data = {
+        "@type": "MusicRecording",
+        "name": song.title,
+        "url": _url(request, song),
+        "duration": iso_duration(song.duration_ms),
+        "byArtist": {"@type": "MusicGroup", "name": song.artist.name, "url": _url(request, song.artist)},
+        "inAlbum": {"@type": "MusicAlbum", "name": song.album.title, "url": _url(request, song.album)},
+    }
+    if song.genre_id:
+        data["genre"] = song.genre.name
+    if song.composer:
+        data["recordingOf"] = {"@type": "MusicComposition", "name": song.title,
+                               "composer": {"@type": "Person", "name": song.composer}}
+    return _json_ld(data)
+
+
+@register.simple_tag(takes_context=True)
+def playlist_json_ld(context, playlist, entry_count, entries):
+    request = context["request"]
+    return _json_ld({
+        "@type": "MusicPlaylist",
+        "name": playlist.name,
+        "url": _url(request, playlist),
+        "numTracks": entry_count,
+        "author": {"@type": "Person", "name": playlist.owner.username},
+        "track": [
+            {"@type": "MusicRecording", "name": e.song.title, "url": _url(request, e.song),
+             "byArtist": {"@type": "MusicGroup", "name": e.song.artist.name}}
+            for e in entries
+        ],
+    })
+
+
+@register.simple_tag(takes_context=True)
+def absolute_url(context, obj):
+    return _url(context["request"], obj)
+
+
+@register.simple_tag(takes_context=True)
+def absolute_static(context, path):
+    return context["request"].build_absolute_uri(static(path))
+
+
+@register.simple_tag(takes_context=True)
+def nav_current(context, prefix):
+    """aria-current on the main navigation link of the section being shown."""
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    if match and match.url_name and match.url_name.startswith(prefix):
+        return mark_safe(' aria-current="page"')
+    return ""

@@ -14,6 +14,7 @@ from itertools import islice
 from django.db import transaction
 from django.db.models import Max, Q
 
+from . import caching
 from .models import Album, Artist, Genre, Playlist, PlaylistEntry, Song, make_slug, make_sort_name
 
 CATALOGUE_COLUMNS = [
@@ -273,6 +274,8 @@ def catalogue_import(*, path, dry_run=False, progress=None):
             raise ImportFailed(report)
         if dry_run:
             transaction.set_rollback(True)
+        else:
+            caching.bump(caching.CATALOGUE)  # bulk writes send no model signals
     return report
 
 
@@ -512,6 +515,8 @@ def playlists_import(*, path, owner, make_public=False, dry_run=False, progress=
             raise ImportFailed(report)
         if dry_run:
             transaction.set_rollback(True)
+        else:
+            caching.bump(caching.PLAYLISTS)
     return report
 
 

@@ -22,6 +22,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from tqdm import tqdm
 
+from SyroMusic import caching
 from SyroMusic.models import Album, Artist, Genre, Playlist, PlaylistEntry, Song, make_slug, make_sort_name
 
 GENRES = [
@@ -202,6 +203,7 @@ class Command(BaseCommand):
             user_ids = self.ensure_users(sizes["users"])
             entry_count = self.write_playlists(sizes, user_ids)
             self.reset_sequences(catalogue_models)
+            caching.bump(*caching.AREAS)  # raw writes send no model signals
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")

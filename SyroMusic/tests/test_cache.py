@@ -1,0 +1,312 @@
+import gzip
+import re
+import threading
+from http import HTTPStatus
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from SyroMusic import caching
+from SyroMusic.models import Album, Playlist, Song
+
+from .factories import make_album, make_artist, make_playlist, make_song, make_user
+
+CACHED_PAGES = [
+    "/", "/music/artists/", "/music/artists/?letter=B", "/music/artists/2/", "/music/albums/", "/music/albums/1/",
+    "/music/songs/", "/music/songs/?sort=popular&page=2", "/music/songs/1/", "/music/playlists/", "/music/playlists/2/",
+]
+
+
+def seed(songs=300):
+    call_command("seed_catalogue", songs=songs, no_progress=True, stdout=None)
+
+
+def text(response):
+    return response.content.decode()
+
+
+def csrf_token_in(response):
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', text(response)).group(1)
+
+
+@pytest.mark.django_db
+class TestServedFromTheCache:
+    @pytest.mark.parametrize("url", CACHED_PAGES)
+    def test_a_repeat_visit_runs_no_queries_and_gets_the_same_page(self, client, django_assert_num_queries, url):
+        seed()
+        first = client.get(url)
+        with django_assert_num_queries(0):
+            second = Client().get(url)
+        assert second.status_code == HTTPStatus.OK
+        strip = lambda response: re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", text(response))
+        assert strip(second) == strip(first)
+
+    def test_the_count_is_remembered_across_pages_of_one_list(self, django_assert_num_queries):
+        seed()
+        Client().get("/music/songs/")
+        with django_assert_num_queries(2):  # genres and the page: the count is known
+            Client().get("/music/songs/?page=2")
+
+    def test_different_filters_are_different_pages(self, client):
+        seed()
+        jazz = text(client.get("/music/songs/?genre=jazz"))
+        rock = text(client.get("/music/songs/?genre=rock"))
+        assert jazz != rock
+        assert text(Client().get("/music/songs/?genre=jazz")).count("<tr>") == jazz.count("<tr>")
+
+    def test_the_order_of_query_parameters_does_not_matter(self, django_assert_num_queries):
+        seed()
+        Client().get("/music/albums/?sort=newest&type=album")
+        with django_assert_num_queries(0):
+            Client().get("/music/albums/?type=album&sort=newest")
+
+
+# Versions are bumped when a write commits, so these tests commit for real.
+@pytest.mark.django_db(transaction=True)
+class TestInvalidation:
+    def test_a_change_through_the_orm_shows_on_the_next_request(self, client):
+        song = make_song("Before", popularity=50)
+        assert "Before" in text(client.get("/music/songs/"))
+        song.title = "After"
+        song.save()
+        assert "After" in text(client.get("/music/songs/"))
+        assert "After" in text(client.get(song.get_absolute_url()))
+
+    def test_a_change_in_the_admin_shows_on_the_next_request(self, client, admin_client):
+        album = make_album("Old title", artist=make_artist("Band"))
+        assert "Old title" in text(client.get("/music/albums/"))
+        response = admin_client.post(
+            f"/admin/SyroMusic/album/{album.pk}/change/",
+            {"title": "New title", "slug": album.slug, "artist": album.artist_id, "album_type": "album",
+             "songs-TOTAL_FORMS": "0", "songs-INITIAL_FORMS": "0", "songs-MIN_NUM_FORMS": "0", "songs-MAX_NUM_FORMS": "1000"},
+        )
+        assert response.status_code == HTTPStatus.FOUND
+        page = text(Client().get("/music/albums/"))
+        assert "New title" in page and "Old title" not in page
+
+    def test_a_deletion_shows_on_the_next_request(self, client):
+        song = make_song("Doomed")
+        url = song.get_absolute_url()
+        assert "Doomed" in text(client.get("/music/songs/")) and client.get(url).status_code == HTTPStatus.OK
+        song.delete()
+        assert "Doomed" not in text(client.get("/music/songs/"))
+        assert client.get(url).status_code == HTTPStatus.NOT_FOUND
+
+    def test_an_album_genre_change_shows_on_the_next_request(self, client):
+        album = make_album("Tagged")
+        client.get(album.get_absolute_url())
+        album.genres.create(name="Shoegaze", slug="shoegaze")
+        assert "Shoegaze" in text(client.get(album.get_absolute_url()))
+
+    def test_an_import_shows_on_the_next_request(self, client, tmp_path):
+        seed()
+        client.get("/music/songs/?sort=popular")
+        client.get("/")
+        csv = tmp_path / "new.csv"
+        csv.write_text("artist,album,title\nBrand New Band,Debut,Imported Song\n", encoding="utf-8")
+        call_command("import_catalogue", str(csv), no_progress=True, stdout=None)
+        assert "Brand New Band" in text(client.get("/music/artists/?sort=newest"))
+        assert "301 songs" in text(client.get("/"))
+
+    def test_a_seed_shows_on_the_next_request(self, client):
+        seed(300)
+        assert "300 songs" in text(client.get("/music/songs/"))
+        call_command("seed_catalogue", songs=600, flush=True, no_progress=True, stdout=None)
+        assert "600 songs" in text(client.get("/music/songs/"))
+
+    def test_a_write_that_rolls_back_leaves_the_cache_alone(self, client, django_assert_num_queries):
+        from django.db import transaction
+
+        song = make_song("Stable")
+        client.get("/music/songs/")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            Song.objects.filter(pk=song.pk).update(title="Never")
+            song.save()
+            raise RuntimeError("rolled back")
+        with django_assert_num_queries(0):
+            assert "Stable" in text(Client().get("/music/songs/"))
+
+    def test_a_playlist_change_leaves_the_catalogue_lists_cached(self, django_assert_num_queries):
+        seed()
+        Client().get("/music/songs/")
+        Client().get("/music/playlists/")
+        Playlist.objects.filter(pk=2).update(name="Renamed")
+        Playlist.objects.get(pk=2).save()
+        with django_assert_num_queries(0):
+            Client().get("/music/songs/")
+        assert "Renamed" in text(Client().get("/music/playlists/"))
+
+    def test_many_writes_in_one_transaction_bump_once(self):
+        from django.db import transaction
+
+        songs = [make_song() for _ in range(3)]
+        calls = []
+        original = cache.set_many
+        cache.set_many = lambda *args, **kwargs: (calls.append(args), original(*args, **kwargs))
+        try:
+            with transaction.atomic():
+                for song in songs:
+                    song.save()
+                make_playlist(songs=songs).delete()
+        finally:
+            del cache.set_many
+        assert len(calls) == 1
+        assert set(calls[0][0]) == {"version:catalogue", "version:playlists"}
+
+    def test_a_lost_version_means_fresh_pages(self, client):
+        song = make_song("Original")
+        client.get("/music/songs/")
+        Song.objects.filter(pk=song.pk).update(title="Changed behind our back")
+        cache.delete("version:catalogue")  # evicted
+        assert "Changed behind our back" in text(Client().get("/music/songs/"))
+
+
+@pytest.mark.django_db
+class TestNothingPersonalIsShared:
+    def test_a_logged_in_user_gets_a_fresh_private_page(self, django_assert_num_queries):
+        seed()
+        Client().get("/music/songs/")  # cached for visitors
+        alice = Client()
+        alice.force_login(make_user("alice"))
+        with django_assert_num_queries(3, exact=False) as queries:
+            response = alice.get("/music/songs/")
+        assert len(queries.captured_queries) > 0
+        assert "Signed in as <strong>alice</strong>" in text(response)
+        assert "private" in response["Cache-Control"]
+        assert "Cookie" in response["Vary"]
+
+    def test_a_logged_in_users_page_is_never_served_to_anyone_else(self):
+        seed()
+        alice = Client()
+        alice.force_login(make_user("alice"))
+        alice.get("/music/songs/")
+        alice.get("/")
+        for url in ("/music/songs/", "/"):
+            page = text(Client().get(url))
+            assert "alice" not in page and "Log in" in page
+
+    def test_a_private_playlist_never_reaches_a_cached_page(self):
+        alice = make_user("alice")
+        song = make_song("Shared song")
+        make_playlist(owner=alice, name="Alice secret", is_public=False, songs=[song])
+        owner = Client()
+        owner.force_login(alice)
+        assert "Alice secret" in text(owner.get(song.get_absolute_url()))
+        assert "Alice secret" not in text(Client().get(song.get_absolute_url()))
+        assert "Alice secret" not in text(Client().get("/music/playlists/"))
+
+    def test_each_visitor_gets_their_own_csrf_token_and_their_form_posts(self):
+        make_user("alice")
+        first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+        token_one = csrf_token_in(first.get("/music/songs/"))
+        with CaptureQueriesContext(connection) as queries:
+            hit = second.get("/music/songs/")
+        assert len(queries.captured_queries) == 0
+        token_two = csrf_token_in(hit)
+        assert token_one != token_two
+        assert first.cookies["csrftoken"].value != second.cookies["csrftoken"].value
+        response = second.post(
+            "/accounts/login/",
+            {"csrfmiddlewaretoken": token_two, "username": "alice", "password": "correct horse battery", "next": "/music/songs/"},
+        )
+        assert response.status_code == HTTPStatus.FOUND and response["Location"] == "/music/songs/"
+        # The first visitor's token is no good with the second's cookie.
+        third = Client(enforce_csrf_checks=True)
+        third.get("/music/songs/")
+        refused = third.post("/accounts/login/", {"csrfmiddlewaretoken": token_one, "username": "alice", "password": "x"})
+        assert refused.status_code == HTTPStatus.FORBIDDEN
+
+    def test_a_visitor_with_messages_gets_a_fresh_page_that_is_not_kept(self, client):
+        from django.contrib.messages.storage.cookie import CookieStorage
+        from django.http import HttpRequest, HttpResponse
+
+        make_song("Some song")
+        storage = CookieStorage(HttpRequest())
+        storage.add(20, "Welcome back, Dana")
+        carrier = HttpResponse()
+        storage.update(carrier)
+        visitor = Client()
+        visitor.cookies["messages"] = carrier.cookies["messages"].value
+        assert "Welcome back, Dana" in text(visitor.get("/music/songs/"))
+        assert "Welcome back, Dana" not in text(Client().get("/music/songs/"))
+
+    def test_pages_say_browsers_may_keep_them_but_shared_caches_may_not(self, client):
+        make_song()
+        response = client.get("/music/songs/")
+        assert set(response["Cache-Control"].split(", ")) == {"private", "max-age=0", "must-revalidate"}
+        assert "Cookie" in response["Vary"]
+
+
+@pytest.mark.django_db(transaction=True)
+class TestConditionalGetAndCompression:
+    def test_a_revalidation_gets_304_without_queries(self, client, django_assert_num_queries):
+        seed()
+        first = client.get("/music/albums/")
+        etag = first["ETag"]
+        assert etag.startswith('W/"')
+        with django_assert_num_queries(0):
+            response = Client().get("/music/albums/", HTTP_IF_NONE_MATCH=etag)
+        assert response.status_code == HTTPStatus.NOT_MODIFIED
+        assert response.content == b""
+
+    def test_after_a_change_the_etag_no_longer_matches(self, client):
+        song = make_song("One")
+        etag = client.get("/music/songs/")["ETag"]
+        song.title = "Two"
+        song.save()
+        response = Client().get("/music/songs/", HTTP_IF_NONE_MATCH=etag)
+        assert response.status_code == HTTPStatus.OK and "Two" in text(response)
+
+    def test_pages_are_gzipped_when_the_browser_accepts_it(self, client):
+        seed()
+        plain = client.get("/music/songs/")
+        compressed = Client().get("/music/songs/", HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+        assert compressed["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in compressed["Vary"]
+        body = gzip.decompress(compressed.content).decode()
+        assert re.sub(r'value="[^"]{64}"', "", body) == re.sub(r'value="[^"]{64}"', "", text(plain))
+        assert len(compressed.content) < len(plain.content) * 0.25
+
+    def test_the_csrf_token_changes_with_every_response_against_breach(self):
+        make_song()
+        visitor = Client()
+        tokens = {csrf_token_in(visitor.get("/music/songs/", HTTP_ACCEPT_ENCODING="identity")) for _ in range(3)}
+        assert len(tokens) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_concurrent_requests_for_a_cold_page_run_its_queries_once_not_fifty_times():
+    """A stampede: the first request renders, the others wait for its result instead of querying."""
+    seed()
+    cache.clear()
+    barrier = threading.Barrier(50)
+    results, queries = [], []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    def visit():
+        client = Client()
+        try:
+            with connection.execute_wrapper(count):
+                barrier.wait()
+                response = client.get("/music/songs/?sort=artist")
+            results.append((response.status_code, re.sub(r'value="[^"]+"', "", text(response))))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=visit) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == 50
+    assert {status for status, _ in results} == {HTTPStatus.OK}
+    assert len({body for _, body in results}) == 1
+    # One render is 3 queries (genres, count, page); fifty renders would be 150.
+    assert len(queries) == 3, queries

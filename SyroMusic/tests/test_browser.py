@@ -1,0 +1,156 @@
+"""The key listener flows in a real headless Chromium (Debian's), driven by Playwright.
+
+Screenshots land in test-artifacts/. Without Chromium these tests are skipped with a
+message, except under CI=true, where that is a failure.
+"""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def _missing():
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed (pip install -r requirements-dev.txt)"
+    if not os.access(CHROMIUM, os.X_OK):
+        return "Chromium is not installed (apt-get install chromium)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    reason = _missing()
+    if reason:
+        if os.environ.get("CI", "").lower() in ("1", "true"):
+            pytest.fail(f"browser tests cannot run under CI: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread, and Django refuses
+    # database work in a thread with a running loop. The tests' own database work is
+    # synchronous setup, so let it through for this module only.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def catalogue(transactional_db):
+    call_command("seed_catalogue", songs=2000, no_progress=True, stdout=None)
+
+
+@pytest.fixture
+def open_page(browser, live_server, catalogue):
+    pages = []
+
+    def open_page(path="/", width=1280, color_scheme="light"):
+        page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=color_scheme)
+        page.errors = []
+        page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        page.goto(live_server.url + path)
+        pages.append(page)
+        return page
+
+    yield open_page
+    for page in pages:
+        assert page.errors == [], page.errors
+        page.close()
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_a_listener_browses_home_artists_artist_album_song(open_page):
+    page = open_page("/")
+    assert page.title() == "SyroMusic · the music catalogue"
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Artists").click()
+    page.wait_for_url("**/music/artists/")
+    assert page.locator("h1").inner_text() == "Artists"
+    artist_link = page.locator(".artist-card > a").nth(3)
+    artist_name = artist_link.locator(".artist-name").inner_text()
+    artist_link.click()
+    page.wait_for_url(re.compile(r"/music/artists/\d+/$"))
+    assert page.locator("h1").inner_text() == artist_name
+    assert page.title() == f"{artist_name} · SyroMusic"
+    page.locator(".album-card > a").first.click()
+    page.wait_for_url(re.compile(r"/music/albums/\d+/$"))
+    album_title = page.locator("h1").inner_text()
+    assert page.title().startswith(f"{album_title} by ")
+    assert page.get_by_role("heading", name="Tracklist").is_visible()
+    song_link = page.locator("table.tracklist tbody a").first
+    song_title = song_link.inner_text()
+    song_link.click()
+    page.wait_for_url(re.compile(r"/music/songs/\d+/$"))
+    assert page.locator("h1").inner_text().startswith(song_title)
+    assert page.locator(".facts").get_by_text(album_title).is_visible()
+
+
+def test_a_listener_pages_through_songs_and_filters_by_genre(open_page):
+    page = open_page("/music/songs/")
+    assert page.locator(".page-of").inner_text() == "Page 1 of 40"
+    pagination = page.get_by_role("navigation", name="Song pages")
+    pagination.get_by_role("link", name="Next ›").click()
+    page.wait_for_url("**/music/songs/?page=2")
+    assert page.locator(".page-of").inner_text() == "Page 2 of 40"
+    pagination.get_by_role("link", name="Last »").click()
+    page.wait_for_url("**/music/songs/?page=40")
+    assert page.locator("table.songs tbody tr").count() == 50
+
+    # Choosing a genre applies at once (JavaScript); the count and the pages follow the filter.
+    page.select_option("#genre", "jazz")
+    page.wait_for_url(re.compile(r"genre=jazz"))
+    count = int(page.locator(".count").inner_text().split()[0].replace(",", ""))
+    assert 0 < count < 2000
+    genres = {cell.inner_text() for cell in page.locator("table.songs tbody tr td:nth-child(1) a").all()}
+    assert genres  # rows are shown
+    if count > 50:
+        page.get_by_role("navigation", name="Song pages").get_by_role("link", name="Next ›").click()
+        page.wait_for_url(re.compile(r"genre=jazz.*page=2|page=2.*genre=jazz"))
+
+
+def test_the_keyboard_reaches_the_content_through_the_skip_link(open_page):
+    page = open_page("/music/albums/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == "Skip to content"
+    assert page.locator(".skip-link").bounding_box()["y"] >= 0  # visible when focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "content"
+
+
+def test_screenshots_at_desktop_and_phone_widths_in_light_and_dark(open_page):
+    for width, name in ((1280, "desktop"), (375, "phone")):
+        for scheme in ("light", "dark"):
+            for path, label in (("/", "home"), ("/music/albums/1/", "album")):
+                page = open_page(path, width=width, color_scheme=scheme)
+                # Nothing wider than the screen: no sideways scrolling on a phone.
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+                shot(page, f"{label}-{name}-{scheme}")
+    light = open_page("/", color_scheme="light").evaluate("getComputedStyle(document.body).backgroundColor")
+    dark = open_page("/", color_scheme="dark").evaluate("getComputedStyle(document.body).backgroundColor")
+    assert (light, dark) == ("rgb(255, 255, 255)", "rgb(20, 18, 27)")

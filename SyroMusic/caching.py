@@ -86,11 +86,11 @@ def remember(name, areas, compute):
     return value
 
 
-def cached_count(queryset, areas=AREAS):
-    """COUNT(*) of a queryset, remembered until the areas change: a million-row count is not free."""
+def cached_count(queryset, areas=AREAS, counter=None):
+    """The size of a queryset (`counter(queryset)`, by default its COUNT(*)), remembered until the areas change."""
     sql, params = queryset.query.sql_with_params()
     digest = hashlib.sha256(f"{queryset.model._meta.label}|{sql}|{params!r}".encode()).hexdigest()
-    return remember(f"count:{digest}", areas, queryset.count)
+    return remember(f"count:{digest}", areas, lambda: (counter or type(queryset).count)(queryset))
 
 
 def is_clean(request):

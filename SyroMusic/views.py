@@ -5,7 +5,10 @@ detail pages are too, keyed by the same versions, so a write anywhere shows on
 the very next request.
 """
 
+import logging
+
 from django.db.models import Count, Sum
+from django.http import HttpResponseServerError
 from django.shortcuts import get_object_or_404, render
 
 from . import caching
@@ -21,6 +24,13 @@ PLAYLISTS_PER_PAGE = 20
 DISCOGRAPHY_PER_PAGE = 50
 ENTRIES_PER_PAGE = 100
 BOTH = (caching.CATALOGUE, caching.PLAYLISTS)
+PLAIN_500 = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Something went wrong · SyroMusic</title>'
+    "</head><body><h1>Something went wrong</h1><p>The server could not show this page. Please try again in a "
+    'moment.</p><p><a href="/">Go to the home page</a></p></body></html>'
+)
+
+logger = logging.getLogger(__name__)
 
 
 def paginate(request, queryset, per_page, *, areas=(caching.CATALOGUE,), count=None):
@@ -134,5 +144,10 @@ def page_not_found(request, exception):
 
 
 def server_error(request):
-    # No context processors: whatever failed may be what they would call.
-    return render(None, "500.html", {"request_path": request.path}, status=500)
+    # No context processors: whatever failed may be what they would call. And if the
+    # layout itself cannot render (say, static files were never collected), say so plainly.
+    try:
+        return render(None, "500.html", status=500)
+    except Exception:
+        logger.exception("the 500 page could not be rendered")
+        return HttpResponseServerError(PLAIN_500, content_type="text/html; charset=utf-8")

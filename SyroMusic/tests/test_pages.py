@@ -434,6 +434,18 @@ class TestErrorPages:
         assert "<h1>Something went wrong</h1>" in text(response) and 'class="site-header"' in text(response)
         assert "database on fire" not in text(response)
 
+    def test_when_even_the_layout_fails_the_500_page_is_plain_html(self, client, monkeypatch, settings):
+        def broken():
+            raise RuntimeError("database on fire")
+
+        monkeypatch.setattr("SyroMusic.views.catalogue_counts", broken)
+        settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
+        settings.STATIC_ROOT = "/nonexistent"
+        client.raise_request_exception = False
+        response = client.get("/")
+        assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
+        assert "<h1>Something went wrong</h1>" in text(response)
+
 
 class TestLayout:
     def test_every_page_has_a_skip_link_a_language_and_a_title_naming_it(self, client):
@@ -462,3 +474,29 @@ class TestLayout:
         for url in ("/", "/music/albums/1/", "/music/songs/"):
             html = text(client.get(url))
             assert not re.findall(r'(?:src|href)="(?:https?:)?//', html.replace('href="http://testserver', "")), url
+
+
+class TestHugeTables:
+    @pytest.fixture
+    def small_threshold(self, monkeypatch):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            pytest.skip("the planner's estimate is PostgreSQL's")
+        monkeypatch.setattr("SyroMusic.pagination.ESTIMATE_ABOVE", 250)
+
+    def test_an_unfiltered_huge_list_shows_the_planners_estimate_in_one_query(self, client, small_threshold, django_assert_num_queries):
+        from django.db import connection
+
+        seed(300)
+        with connection.cursor() as cursor:
+            cursor.execute('ANALYZE "SyroMusic_song"')
+        with django_assert_num_queries(3):
+            html = text(client.get("/music/songs/"))
+        assert "about 300 songs" in html
+        assert "Page 1 of 6" in html
+
+    def test_filtered_and_small_lists_are_counted_exactly(self, client, small_threshold):
+        seed(300)
+        assert re.search(r'<p class="count">\d+ songs</p>', text(client.get("/music/songs/?genre=jazz")))
+        assert '<p class="count">6 artists</p>' in text(client.get("/music/artists/"))

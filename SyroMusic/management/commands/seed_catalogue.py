@@ -205,8 +205,12 @@ class Command(BaseCommand):
             self.reset_sequences(catalogue_models)
             caching.bump(*caching.AREAS)  # raw writes send no model signals
         if connection.vendor == "postgresql":
+            # Fresh statistics for the planner, and a visibility map so index-only scans work at
+            # once (VACUUM cannot run inside a caller's transaction: then statistics only).
+            command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+                for model in catalogue_models:
+                    cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(

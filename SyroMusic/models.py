@@ -68,7 +68,7 @@ class Artist(models.Model):
             ),
         ]
         indexes = [
-            models.Index(Lower("sort_name"), "id", name="artist_sort_name_idx"),
+            models.Index(Lower("sort_name"), "id", name="artist_sort_name_idx", include=["sort_name"]),
             models.Index(fields=["created_at", "id"], name="artist_created_idx"),
             models.Index(fields=["name"], name="artist_name_idx"),
         ]
@@ -139,7 +139,7 @@ class Album(models.Model):
             ),
         ]
         indexes = [
-            models.Index(Lower("title"), "id", name="album_title_idx"),
+            models.Index(Lower("title"), "id", name="album_title_idx", include=["title"]),
             models.Index(fields=["release_date", "id"], name="album_release_idx"),
             models.Index(fields=["album_type", "release_date", "id"], name="album_type_release_idx"),
             models.Index(fields=["artist", "release_date", "id"], name="album_artist_release_idx"),
@@ -203,7 +203,9 @@ class Song(models.Model):
             ),
         ]
         indexes = [
-            models.Index(Lower("title"), "id", name="song_title_idx"),
+            # INCLUDE the column itself: PostgreSQL only scans an expression index without
+            # visiting the table (deep pages skip rows this way) when the column is in it.
+            models.Index(Lower("title"), "id", name="song_title_idx", include=["title"]),
             models.Index(fields=["duration_ms", "id"], name="song_duration_idx"),
             models.Index(fields=["popularity", "id"], name="song_popularity_idx"),
             models.Index(fields=["genre", "popularity", "id"], name="song_genre_popularity_idx"),

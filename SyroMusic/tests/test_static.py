@@ -41,3 +41,33 @@ def test_static_url_can_point_at_a_cdn(settings):
 
     settings.STATIC_URL = "https://cdn.example.net/syro/"
     assert static("syromusic/site.css") == "https://cdn.example.net/syro/syromusic/site.css"
+
+
+def contrast(first, second):
+    """WCAG contrast ratio of two #rrggbb colours."""
+
+    def luminance(colour):
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_colours_meet_wcag_aa_contrast_in_both_schemes(scheme):
+    from django.conf import settings
+
+    css = (settings.BASE_DIR / "static" / "syromusic" / "site.css").read_text()
+    light_block = css[css.index(":root {") : css.index("}", css.index(":root {"))]
+    dark_start = css.index("@media (prefers-color-scheme: dark)")
+    dark_block = css[dark_start : css.index("}", dark_start)]
+    colours = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-f]{6})", light_block))
+    if scheme == "dark":
+        colours.update(re.findall(r"--([a-z-]+):\s*(#[0-9a-f]{6})", dark_block))
+    pairs = [("text", "bg"), ("muted", "bg"), ("accent", "bg"), ("text", "surface"), ("muted", "surface"),
+             ("accent", "surface"), ("accent-text", "accent")]
+    for foreground, background in pairs:
+        ratio = contrast(colours[foreground], colours[background])
+        assert ratio >= 4.5, f"{scheme}: --{foreground} on --{background} is {ratio:.2f}:1"

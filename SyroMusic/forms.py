@@ -17,10 +17,13 @@ LETTERS = [(letter, letter) for letter in string.ascii_uppercase] + [("#", "#")]
 
 
 class ListForm(forms.Form):
+    """Rendered by syromusic/_filters.html: visible fields as selects, hidden ones kept as they are."""
+
     sort_orderings = {}
 
     def __init__(self, data, *args, **kwargs):
-        super().__init__(data, *args, **kwargs)
+        super().__init__(data, *args, label_suffix="", **kwargs)
+        self.prepare()
         self.is_valid()
         self.ignored = [
             f"{name}={data.get(name)!r}" for name in self.errors if name in self.fields and data.get(name)
@@ -34,20 +37,18 @@ class ListForm(forms.Form):
     def ordering(self):
         return self.sort_orderings[self.cleaned_data["sort"]]
 
-    def filters(self):
-        """The accepted filters, for the page heading and links: {name: value}."""
-        return {
-            name: value
-            for name, value in self.cleaned_data.items()
-            if name not in ("sort", "page") and value not in (None, "")
-        }
+    def prepare(self):
+        """Set choices that depend on the data (before validation)."""
 
 
 class ArtistListForm(ListForm):
     sort_orderings = {"name": [Lower("sort_name"), "id"], "newest": ["-created_at", "-id"]}
 
-    sort = forms.ChoiceField(choices=[("name", "Name"), ("newest", "Newest")], required=False, initial="name")
-    letter = forms.ChoiceField(choices=[("", "All")] + LETTERS, required=False, initial="")
+    sort = forms.ChoiceField(
+        label="Sort by", choices=[("name", "Name"), ("newest", "Newest")], required=False, initial="name"
+    )
+    # Chosen from the A-Z links, kept when the sort changes.
+    letter = forms.ChoiceField(choices=[("", "All")] + LETTERS, required=False, initial="", widget=forms.HiddenInput)
 
     def apply(self, artists):
         letter = self.cleaned_data["letter"]
@@ -63,7 +64,20 @@ def decade_choices():
     return [("", "Any decade")] + [(str(year), f"{year}s") for year in range(this_decade, 1940, -10)]
 
 
-class AlbumListForm(ListForm):
+class GenreListForm(ListForm):
+    """A list with a genre filter: the genres are loaded once by the view, for the select and the check."""
+
+    genre = forms.ChoiceField(required=False)
+
+    def __init__(self, data, *args, genres, **kwargs):
+        self.genres = genres
+        super().__init__(data, *args, **kwargs)
+
+    def prepare(self):
+        self.fields["genre"].choices = [("", "Any genre")] + [(genre.slug, genre.name) for genre in self.genres]
+
+
+class AlbumListForm(GenreListForm):
     sort_orderings = {
         "title": [Lower("title"), "id"],
         "newest": ["-release_date", "-id"],
@@ -71,24 +85,14 @@ class AlbumListForm(ListForm):
         "artist": [Lower("artist__sort_name"), "artist_id", "release_date", "id"],
     }
 
+    decade = forms.TypedChoiceField(choices=decade_choices, coerce=int, required=False, empty_value=None)
+    type = forms.ChoiceField(choices=[("", "Any type")] + Album.Type.choices, required=False, initial="")
     sort = forms.ChoiceField(
+        label="Sort by",
         choices=[("title", "Title"), ("newest", "Newest"), ("oldest", "Oldest"), ("artist", "Artist")],
         required=False,
         initial="title",
     )
-    genre = forms.SlugField(required=False, allow_unicode=True)
-    decade = forms.TypedChoiceField(choices=decade_choices, coerce=int, required=False, empty_value=None)
-    type = forms.ChoiceField(choices=[("", "Any type")] + Album.Type.choices, required=False, initial="")
-
-    def __init__(self, data, *args, genres, **kwargs):
-        self.genres = genres
-        super().__init__(data, *args, **kwargs)
-
-    def clean_genre(self):
-        slug = self.cleaned_data["genre"]
-        if slug and slug not in {genre.slug for genre in self.genres}:
-            raise forms.ValidationError("unknown genre")
-        return slug
 
     def apply(self, albums):
         data = self.cleaned_data
@@ -104,7 +108,7 @@ class AlbumListForm(ListForm):
         return albums.order_by(*self.ordering())
 
 
-class SongListForm(ListForm):
+class SongListForm(GenreListForm):
     sort_orderings = {
         "title": [Lower("title"), "id"],
         "artist": [Lower("artist__sort_name"), "artist_id", Lower("title"), "id"],
@@ -113,17 +117,11 @@ class SongListForm(ListForm):
     }
 
     sort = forms.ChoiceField(
+        label="Sort by",
         choices=[("title", "Title"), ("artist", "Artist"), ("duration", "Duration"), ("popular", "Most popular")],
         required=False,
         initial="title",
     )
-    genre = forms.SlugField(required=False, allow_unicode=True)
-
-    def __init__(self, data, *args, genres, **kwargs):
-        self.genres = genres
-        super().__init__(data, *args, **kwargs)
-
-    clean_genre = AlbumListForm.clean_genre
 
     def apply(self, songs):
         if self.cleaned_data["genre"]:

@@ -51,12 +51,16 @@ def home(request):
     return render(request, "syromusic/home.html", context)
 
 
+def filtered_list(request, form, queryset, per_page, template):
+    """A list page: the form's filters and sort applied, then the requested page."""
+    context = {"form": form, **paginate(request, form.apply(queryset), per_page)}
+    return render(request, template, context)
+
+
 @cache_page_for_visitors(caching.CATALOGUE)
 def artist_list(request):
     form = ArtistListForm(request.GET)
-    artists = form.apply(Artist.objects.all())
-    context = {"form": form, **paginate(request, artists, ARTISTS_PER_PAGE)}
-    return render(request, "syromusic/artist_list.html", context)
+    return filtered_list(request, form, Artist.objects.all(), ARTISTS_PER_PAGE, "syromusic/artist_list.html")
 
 
 @cache_page_for_visitors(caching.CATALOGUE)
@@ -73,11 +77,8 @@ def artist_detail(request, pk):
 
 @cache_page_for_visitors(caching.CATALOGUE)
 def album_list(request):
-    genres = list(Genre.objects.all())
-    form = AlbumListForm(request.GET, genres=genres)
-    albums = form.apply(Album.objects.for_listing())
-    context = {"form": form, "genres": genres, **paginate(request, albums, ALBUMS_PER_PAGE)}
-    return render(request, "syromusic/album_list.html", context)
+    form = AlbumListForm(request.GET, genres=list(Genre.objects.all()))
+    return filtered_list(request, form, Album.objects.for_listing(), ALBUMS_PER_PAGE, "syromusic/album_list.html")
 
 
 @cache_page_for_visitors(caching.CATALOGUE)
@@ -95,11 +96,8 @@ def album_detail(request, pk):
 
 @cache_page_for_visitors(caching.CATALOGUE)
 def song_list(request):
-    genres = list(Genre.objects.all())
-    form = SongListForm(request.GET, genres=genres)
-    songs = form.apply(Song.objects.for_listing())
-    context = {"form": form, "genres": genres, **paginate(request, songs, SONGS_PER_PAGE)}
-    return render(request, "syromusic/song_list.html", context)
+    form = SongListForm(request.GET, genres=list(Genre.objects.all()))
+    return filtered_list(request, form, Song.objects.for_listing(), SONGS_PER_PAGE, "syromusic/song_list.html")
 
 
 @cache_page_for_visitors(*BOTH)

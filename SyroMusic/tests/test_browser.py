@@ -122,7 +122,7 @@ def test_a_listener_pages_through_songs_and_filters_by_genre(open_page):
     assert page.locator("table.songs tbody tr").count() == 50
 
     # Choosing a genre applies at once (JavaScript); the count and the pages follow the filter.
-    page.select_option("#genre", "jazz")
+    page.select_option("#id_genre", "jazz")
     page.wait_for_url(re.compile(r"genre=jazz"))
     count = int(page.locator(".count").inner_text().split()[0].replace(",", ""))
     assert 0 < count < 2000

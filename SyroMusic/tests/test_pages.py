@@ -212,7 +212,7 @@ class TestAlbumList:
     @pytest.mark.parametrize(
         ("query", "ignored"),
         [("?sort=bogus", "sort='bogus'"), ("?genre=polka", "genre='polka'"), ("?decade=1234", "decade='1234'"),
-         ("?type=bootleg", "type='bootleg'"), ("?decade=abc&sort=%27%3B--", "sort=\"';--\", decade='abc'")],
+         ("?type=bootleg", "type='bootleg'"), ("?decade=abc&sort=%27%3B--", "decade='abc', sort=\"';--\"")],
     )
     def test_an_unknown_filter_or_sort_is_ignored_and_said_so(self, client, albums, query, ignored):
         response = client.get(f"/music/albums/{query}")

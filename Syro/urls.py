@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("SyroMusic.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("api/v1/", include("SyroMusic.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -6,10 +6,12 @@ and the admin share are QuerySet methods named for what they load.
 
 from django.conf import settings
 from django.db import models
-from django.db import connection
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db import connection, transaction
+from django.db.models import F, Case, Count, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
+
+from . import caching
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -61,10 +63,10 @@ class Artist(models.Model):
     class Meta:
         ordering = [Lower("sort_name"), "id"]
         constraints = [
-            models.CheckConstraint(condition=~Q(name=""), name="artist_name_not_empty"),
+            models.CheckConstraint(condition=~Q(name=""), name="artist_name_not_empty", violation_error_message="An artist needs a name."),
             models.CheckConstraint(
                 condition=Q(year_formed__isnull=True) | Q(year_formed__range=(1000, 2999)),
-                name="artist_year_formed_plausible",
+                name="artist_year_formed_plausible", violation_error_message="The year formed must be between 1000 and 2999.",
             ),
         ]
         indexes = [
@@ -133,9 +135,9 @@ class Album(models.Model):
     class Meta:
         ordering = [Lower("title"), "id"]
         constraints = [
-            models.CheckConstraint(condition=~Q(title=""), name="album_title_not_empty"),
+            models.CheckConstraint(condition=~Q(title=""), name="album_title_not_empty", violation_error_message="An album needs a title."),
             models.CheckConstraint(
-                condition=Q(album_type__in=["album", "single", "ep", "compilation"]), name="album_type_valid"
+                condition=Q(album_type__in=["album", "single", "ep", "compilation"]), name="album_type_valid", violation_error_message="The type must be album, single, ep or compilation."
             ),
         ]
         indexes = [
@@ -191,13 +193,13 @@ class Song(models.Model):
     class Meta:
         ordering = [Lower("title"), "id"]
         constraints = [
-            models.CheckConstraint(condition=~Q(title=""), name="song_title_not_empty"),
-            models.CheckConstraint(condition=Q(disc_number__gte=1), name="song_disc_number_gte_1"),
-            models.CheckConstraint(condition=Q(track_number__gte=1), name="song_track_number_gte_1"),
+            models.CheckConstraint(condition=~Q(title=""), name="song_title_not_empty", violation_error_message="A song needs a title."),
+            models.CheckConstraint(condition=Q(disc_number__gte=1), name="song_disc_number_gte_1", violation_error_message="Disc numbers start at 1."),
+            models.CheckConstraint(condition=Q(track_number__gte=1), name="song_track_number_gte_1", violation_error_message="Track numbers start at 1."),
             models.CheckConstraint(
-                condition=Q(duration_ms__isnull=True) | Q(duration_ms__gte=0), name="song_duration_ms_gte_0"
+                condition=Q(duration_ms__isnull=True) | Q(duration_ms__gte=0), name="song_duration_ms_gte_0", violation_error_message="A duration cannot be negative."
             ),
-            models.CheckConstraint(condition=Q(popularity__range=(0, 100)), name="song_popularity_0_100"),
+            models.CheckConstraint(condition=Q(popularity__range=(0, 100)), name="song_popularity_0_100", violation_error_message="Popularity runs from 0 to 100."),
             models.UniqueConstraint(
                 fields=["album", "disc_number", "track_number"], name="song_unique_album_disc_track"
             ),
@@ -255,7 +257,7 @@ class Playlist(models.Model):
     class Meta:
         ordering = ["-updated_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=~Q(name=""), name="playlist_name_not_empty"),
+            models.CheckConstraint(condition=~Q(name=""), name="playlist_name_not_empty", violation_error_message="A playlist needs a name."),
             # Imports identify a playlist by its name within the owner.
             models.UniqueConstraint(fields=["owner", "name"], name="playlist_unique_owner_name"),
         ]
@@ -272,6 +274,66 @@ class Playlist(models.Model):
     def entries_in_order(self):
         return self.entries.select_related("song__album__artist", "song__artist").order_by("position")
 
+    # Changing entries keeps positions exactly 1..N. Each change locks the playlist row first, so
+    # concurrent changes to one playlist take turns; positions move through a high range because
+    # the unique (playlist, position) constraint is checked row by row during an UPDATE.
+    POSITION_SHIFT = 1_000_000_000
+
+    def _lock(self):
+        return Playlist.objects.select_for_update().only("id").get(pk=self.pk)
+
+    def _shift(self, first, last, by):
+        """Move the entries at positions first..last by `by` places."""
+        if first > last:
+            return
+        self.entries.filter(position__range=(first, last)).update(position=F("position") + self.POSITION_SHIFT)
+        self.entries.filter(position__range=(first + self.POSITION_SHIFT, last + self.POSITION_SHIFT)).update(
+            position=F("position") - self.POSITION_SHIFT + by
+        )
+
+    def _touch(self):
+        # Bulk updates send no signals: mark the playlist pages stale here.
+        Playlist.objects.filter(pk=self.pk).update(updated_at=timezone.now())
+        caching.bump(caching.PLAYLISTS)
+
+    @transaction.atomic
+    def add_song(self, song, *, by, position=None):
+        """Insert a song at `position` (default: the end); later entries move down one."""
+        self._lock()
+        count = self.entries.count()
+        position = count + 1 if position is None else max(1, min(position, count + 1))
+        self._shift(position, count, +1)
+        entry = PlaylistEntry.objects.create(playlist=self, song=song, position=position, added_by=by)
+        self._touch()
+        return entry
+
+    @transaction.atomic
+    def remove_entry(self, entry):
+        self._lock()
+        count = self.entries.count()
+        position = PlaylistEntry.objects.filter(pk=entry.pk, playlist=self).values_list("position", flat=True).get()
+        PlaylistEntry.objects.filter(pk=entry.pk).delete()
+        self._shift(position + 1, count, -1)
+        self._touch()
+
+    @transaction.atomic
+    def move_entry(self, entry, *, to):
+        """Move an entry to position `to` (1..N); the entries between shift by one."""
+        self._lock()
+        count = self.entries.count()
+        if not 1 <= to <= count:
+            raise ValueError(f"position must be between 1 and {count}")
+        current = PlaylistEntry.objects.filter(pk=entry.pk, playlist=self).values_list("position", flat=True).get()
+        if to == current:
+            return
+        PlaylistEntry.objects.filter(pk=entry.pk).update(position=2 * self.POSITION_SHIFT)
+        if to < current:
+            self._shift(to, current - 1, +1)
+        else:
+            self._shift(current + 1, to, -1)
+        PlaylistEntry.objects.filter(pk=entry.pk).update(position=to)
+        self._touch()
+
 
 class PlaylistEntry(models.Model):
     playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="entries")
@@ -286,7 +348,7 @@ class PlaylistEntry(models.Model):
         ordering = ["playlist", "position"]
         verbose_name_plural = "playlist entries"
         constraints = [
-            models.CheckConstraint(condition=Q(position__gte=1), name="playlistentry_position_gte_1"),
+            models.CheckConstraint(condition=Q(position__gte=1), name="playlistentry_position_gte_1", violation_error_message="Positions start at 1."),
             models.UniqueConstraint(fields=["playlist", "position"], name="playlistentry_unique_position"),
         ]
 

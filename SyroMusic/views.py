@@ -12,6 +12,7 @@ from django.http import HttpResponseServerError
 from django.shortcuts import get_object_or_404, render
 
 from . import caching
+from .api.errors import problem_response
 from .caching import cache_page_for_visitors
 from .forms import AlbumListForm, ArtistListForm, SongListForm
 from .models import Album, Artist, Genre, Playlist, PlaylistEntry, Song, catalogue_counts
@@ -138,10 +139,14 @@ def playlist_detail(request, pk):
 
 
 def page_not_found(request, exception):
+    if request.path.startswith("/api/"):
+        return problem_response(request, 404, "There is no API endpoint at this address.")
     return render(request, "404.html", status=404)
 
 
 def server_error(request):
+    if request.path.startswith("/api/"):
+        return problem_response(request, 500, "The server failed to answer this request. It has been logged.")
     # No context processors: whatever failed may be what they would call. And if the
     # layout itself cannot render (say, static files were never collected), say so plainly.
     try:

@@ -1,0 +1,114 @@
+"""Page-number pagination that says what was wrong, and cursor pagination for walking a collection."""
+
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.response import Response
+
+from SyroMusic.pagination import CataloguePaginator
+
+
+class CataloguePageNumberPagination(PageNumberPagination):
+    page_size = 50
+    max_page_size = 100
+    page_size_query_param = "page_size"
+    django_paginator_class = CataloguePaginator
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            raise ValidationError({"page_size": [f"{raw!r} is not a whole number."]}) from None
+        if not 1 <= size <= self.max_page_size:
+            raise ValidationError({"page_size": [f"Must be between 1 and {self.max_page_size}; got {size}."]})
+        return size
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        page_size = self.get_page_size(request)
+        paginator = self.django_paginator_class(queryset, page_size)
+        raw = request.query_params.get(self.page_query_param, "1")
+        try:
+            number = int(raw)
+        except ValueError:
+            raise ValidationError({"page": [f"{raw!r} is not a whole number."]}) from None
+        if number < 1:
+            raise ValidationError({"page": [f"Pages start at 1; got {number}."]})
+        if number > paginator.num_pages:
+            raise NotFound(f"Page {number} does not exist: the last page is {paginator.num_pages}.")
+        self.page = paginator.page(number)
+        return list(self.page)
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "count_is_estimate": self.page.paginator.estimated,
+                "page": self.page.number,
+                "pages": self.page.paginator.num_pages,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"].update(
+            {
+                "count_is_estimate": {"type": "boolean", "description": "True when count is PostgreSQL's estimate."},
+                "page": {"type": "integer", "example": 1},
+                "pages": {"type": "integer", "example": 20},
+            }
+        )
+        return schema
+
+
+class IdCursorPagination(CursorPagination):
+    """Walks a whole collection in id order; every page costs the same however deep (WHERE id > ...)."""
+
+    ordering = "id"
+    page_size = 50
+    max_page_size = 100
+    page_size_query_param = "page_size"
+
+    get_page_size = CataloguePageNumberPagination.get_page_size
+
+    def get_ordering(self, request, queryset, view):
+        return (self.ordering,)  # whatever ?ordering= says: a cursor walks by id
+
+
+class CatalogueListPagination:
+    """Page numbers by default; `?cursor=` (empty to start) switches to cursor pages."""
+
+    cursor_query_param = "cursor"
+
+    def __init__(self):
+        self.numbered = CataloguePageNumberPagination()
+        self.cursor = IdCursorPagination()
+        self.active = self.numbered
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.active = self.cursor if self.cursor_query_param in request.query_params else self.numbered
+        return self.active.paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        return self.active.get_paginated_response(data)
+
+    def get_paginated_response_schema(self, schema):
+        return self.numbered.get_paginated_response_schema(schema)
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            *self.numbered.get_schema_operation_parameters(view),
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Walk the collection in id order instead of by page number: give it empty to "
+                "start, then follow `next`. Deep pages cost the same as the first. Ordering is ignored.",
+                "schema": {"type": "string"},
+            },
+        ]

@@ -1,0 +1,95 @@
+"""Rate limits that hold for the whole deployment.
+
+DRF's stock throttles read a history from the cache, decide and write it back,
+so concurrent requests in several processes each see the old history and slip
+through. Here each request is one atomic increment of a counter per client and
+window (Redis INCR through django-redis; the in-memory cache's incr holds a
+lock), so with 4 gunicorn workers a client still gets exactly its limit.
+
+Policy when the cache (Redis) is unreachable: the API keeps answering, without
+limits, and logs a warning. Refusing every request because the rate limiter is
+down would turn a cache outage into an API outage.
+"""
+
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.throttling import BaseThrottle
+
+logger = logging.getLogger(__name__)
+
+WINDOW_SECONDS = 3600
+
+
+class HourlyRateThrottle(BaseThrottle):
+    """A fixed one-hour window: `limit` requests from each client, counted atomically."""
+
+    scope = None
+
+    def limit(self):
+        return settings.API_THROTTLE_RATES[self.scope]
+
+    def identity(self, request):
+        raise NotImplementedError
+
+    def allow_request(self, request, view):
+        identity = self.identity(request)
+        if identity is None:
+            return True
+        now = time.time()
+        window_start = int(now // WINDOW_SECONDS * WINDOW_SECONDS)
+        self.reset_at = window_start + WINDOW_SECONDS
+        key = f"throttle:{self.scope}:{identity}:{window_start}"
+        try:
+            cache.add(key, 0, timeout=WINDOW_SECONDS + 60)
+            count = cache.incr(key)
+        except Exception:  # the cache is down: answer anyway (see the module's policy)
+            count = None
+        if count is None:  # (with IGNORE_EXCEPTIONS, django-redis answers None instead of raising)
+            logger.warning("rate limiting is off for this request: the cache is unreachable")
+            return True
+        limit = self.limit()
+        self.wait_seconds = max(1, int(self.reset_at - now))
+        # Every response carries the client's limit, what is left and when the window resets.
+        request._request.rate_limit = {"limit": limit, "remaining": max(0, limit - count), "reset": self.reset_at}
+        return count <= limit
+
+    def wait(self):
+        return getattr(self, "wait_seconds", None)
+
+
+class AnonymousRateThrottle(HourlyRateThrottle):
+    scope = "anonymous"
+
+    def identity(self, request):
+        if request.user and request.user.is_authenticated:
+            return None
+        # The address behind at most NUM_PROXIES trusted proxies: a client cannot pick its own identity.
+        return self.get_ident(request)
+
+
+class UserRateThrottle(HourlyRateThrottle):
+    scope = "user"
+
+    def identity(self, request):
+        if request.user and request.user.is_authenticated:
+            return f"user-{request.user.pk}"
+        return None
+
+
+class RateLimitHeadersMiddleware:
+    """Adds X-RateLimit-Limit/Remaining/Reset (and Retry-After on 429) to API responses."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        rate_limit = getattr(request, "rate_limit", None)
+        if rate_limit:
+            response["X-RateLimit-Limit"] = str(rate_limit["limit"])
+            response["X-RateLimit-Remaining"] = str(rate_limit["remaining"])
+            response["X-RateLimit-Reset"] = str(rate_limit["reset"])
+        return response

@@ -1,0 +1,23 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("genres", views.GenreViewSet, basename="genre")
+router.register("artists", views.ArtistViewSet, basename="artist")
+router.register("albums", views.AlbumViewSet, basename="album")
+router.register("songs", views.SongViewSet, basename="song")
+router.register("playlists", views.PlaylistViewSet, basename="playlist")
+router.register("me/playlists", views.MyPlaylistViewSet, basename="me-playlists")
+
+urlpatterns = [
+    path("me/", views.me, name="me"),
+    path("auth/token/", views.token, name="token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    *router.urls,
+]

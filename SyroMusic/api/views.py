@@ -1,0 +1,256 @@
+"""The REST API under /api/v1/. Reads use the same QuerySet methods as the pages."""
+
+import django_filters
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import filters, mixins, permissions, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.decorators import action, api_view, permission_classes
+from rest_framework.exceptions import NotAuthenticated, ValidationError
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from SyroMusic.models import Album, Artist, Genre, Playlist, PlaylistEntry, Song
+
+from . import serializers
+from .pagination import CatalogueListPagination, CataloguePageNumberPagination
+
+
+class StaffWritesOrReadOnly(permissions.DjangoModelPermissions):
+    """Anyone reads; writing needs a staff account with the model's add/change/delete permission."""
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return bool(request.user and request.user.is_staff) and super().has_permission(request, view)
+
+
+class StrictOrderingFilter(filters.OrderingFilter):
+    """An unknown ordering field is a 400 that names it, not a silently ignored parameter."""
+
+    def get_ordering(self, request, queryset, view):
+        raw = request.query_params.get(self.ordering_param)
+        if raw:
+            valid = {name for name, _ in self.get_valid_fields(queryset, view, {"request": request})}
+            unknown = [term for term in raw.split(",") if term.strip().lstrip("-") not in valid]
+            if unknown:
+                raise ValidationError(
+                    {self.ordering_param: [f"Unknown field(s) {', '.join(unknown)}. Use: {', '.join(sorted(valid))}."]}
+                )
+        ordering = super().get_ordering(request, queryset, view)
+        # A unique last key, so pages neither repeat nor skip rows that tie.
+        if ordering and not any(term.lstrip("-") in ("id", "pk") for term in ordering):
+            ordering = [*ordering, "id"]
+        return ordering
+
+
+class YearRangeFilter(django_filters.FilterSet):
+    year_min = django_filters.NumberFilter(method="filter_year_min", help_text="Released in this year or later.")
+    year_max = django_filters.NumberFilter(method="filter_year_max", help_text="Released in this year or earlier.")
+    release_date_field = "release_date"
+
+    def filter_year_min(self, queryset, name, value):
+        return queryset.filter(**{f"{self.release_date_field}__year__gte": value})
+
+    def filter_year_max(self, queryset, name, value):
+        return queryset.filter(**{f"{self.release_date_field}__year__lte": value})
+
+
+class AlbumFilter(YearRangeFilter):
+    genre = django_filters.CharFilter(field_name="genres__slug", help_text="Genre slug.")
+    type = django_filters.ChoiceFilter(field_name="album_type", choices=Album.Type.choices)
+
+    class Meta:
+        model = Album
+        fields = ["artist", "genre", "type", "year_min", "year_max"]
+
+
+class SongFilter(YearRangeFilter):
+    genre = django_filters.CharFilter(field_name="genre__slug", help_text="Genre slug.")
+    type = django_filters.ChoiceFilter(field_name="album__album_type", choices=Album.Type.choices)
+    release_date_field = "album__release_date"
+
+    class Meta:
+        model = Song
+        fields = ["artist", "album", "genre", "type", "explicit", "year_min", "year_max"]
+
+
+class CatalogueViewSet(viewsets.ModelViewSet):
+    permission_classes = [StaffWritesOrReadOnly]
+    pagination_class = CatalogueListPagination
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter, StrictOrderingFilter]
+
+
+class GenreViewSet(CatalogueViewSet):
+    """Genres, by name."""
+
+    queryset = Genre.objects.order_by("name", "id")
+    serializer_class = serializers.GenreSerializer
+    search_fields = ["name"]
+    ordering_fields = ["name", "id"]
+
+
+class ArtistViewSet(CatalogueViewSet):
+    """Artists, filed by sort name ("The Beatles" under B)."""
+
+    queryset = Artist.objects.order_by("sort_name", "id")
+    serializer_class = serializers.ArtistSerializer
+    filterset_fields = ["country"]
+    search_fields = ["name", "sort_name"]
+    ordering_fields = ["sort_name", "name", "created_at", "year_formed", "id"]
+
+    @extend_schema(responses=serializers.AlbumSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=CataloguePageNumberPagination)
+    def albums(self, request, pk=None):
+        """The artist's albums, newest first."""
+        artist = get_object_or_404(Artist, pk=pk)
+        albums = artist.albums.for_listing().prefetch_related("genres").order_by("-release_date", "-id")
+        page = self.paginate_queryset(albums)
+        return self.get_paginated_response(serializers.AlbumSerializer(page, many=True, context={"request": request}).data)
+
+
+class AlbumViewSet(CatalogueViewSet):
+    """Albums, with their artist's name and their genres."""
+
+    queryset = Album.objects.for_listing().prefetch_related("genres").order_by("title", "id")
+    serializer_class = serializers.AlbumSerializer
+    filterset_class = AlbumFilter
+    search_fields = ["title", "artist__name"]
+    ordering_fields = ["title", "release_date", "artist__sort_name", "created_at", "id"]
+
+    @extend_schema(responses=serializers.SongSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=CataloguePageNumberPagination)
+    def songs(self, request, pk=None):
+        """The album's songs in tracklist order (disc, then track)."""
+        album = get_object_or_404(Album, pk=pk)
+        songs = album.songs.for_listing().in_tracklist_order()
+        page = self.paginate_queryset(songs)
+        return self.get_paginated_response(serializers.SongSerializer(page, many=True, context={"request": request}).data)
+
+
+class SongViewSet(CatalogueViewSet):
+    """Songs, with album, artist and genre names: no extra call per row."""
+
+    queryset = Song.objects.for_listing().order_by("title", "id")
+    serializer_class = serializers.SongSerializer
+    filterset_class = SongFilter
+    search_fields = ["title", "artist__name", "album__title"]
+    ordering_fields = ["title", "duration_ms", "popularity", "artist__sort_name", "track_number", "created_at", "id"]
+
+
+class IsOwnerOrReadOnly(permissions.BasePermission):
+    """Reading a visible playlist is for anyone; changing it is for its owner."""
+
+    def has_object_permission(self, request, view, playlist):
+        return request.method in permissions.SAFE_METHODS or playlist.owner_id == request.user.pk
+
+
+@extend_schema_view(
+    list=extend_schema(description="Public playlists, and your own private ones when you are logged in."),
+)
+class PlaylistViewSet(viewsets.ModelViewSet):
+    """Playlists. A private playlist is 404 to everyone but its owner."""
+
+    serializer_class = serializers.PlaylistSerializer
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsOwnerOrReadOnly]
+    pagination_class = CatalogueListPagination
+    filter_backends = [filters.SearchFilter, StrictOrderingFilter]
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "updated_at", "created_at", "id"]
+    ordering = ["-updated_at", "-id"]
+
+    def get_queryset(self):
+        return Playlist.objects.visible_to(self.request.user).for_listing().order_by("-updated_at", "-id")
+
+    def perform_create(self, serializer):
+        serializer.save(owner=self.request.user)
+
+    @extend_schema(
+        methods=["get"], responses=serializers.PlaylistEntrySerializer(many=True),
+        description="The entries in position order.",
+    )
+    @extend_schema(
+        methods=["post"], request=serializers.AddEntrySerializer, responses={201: serializers.PlaylistEntrySerializer},
+        description="Add a song (the same song may appear more than once), at the end or at `position`.",
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=CataloguePageNumberPagination)
+    def entries(self, request, pk=None):
+        playlist = self.get_object()
+        if request.method == "POST":
+            data = serializers.AddEntrySerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            entry = playlist.add_song(data.validated_data["song"], by=request.user, position=data.validated_data.get("position"))
+            entry = self._entries(playlist).get(pk=entry.pk)
+            return Response(
+                serializers.PlaylistEntrySerializer(entry, context={"request": request}).data,
+                status=status.HTTP_201_CREATED,
+            )
+        page = self.paginate_queryset(self._entries(playlist))
+        return self.get_paginated_response(serializers.PlaylistEntrySerializer(page, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        methods=["patch"], request=serializers.MoveEntrySerializer, responses=serializers.PlaylistEntrySerializer,
+        description="Move the entry to `position`; the entries between shift by one.",
+    )
+    @extend_schema(methods=["delete"], responses={204: None}, description="Remove the entry; later ones move up.")
+    @action(detail=True, methods=["patch", "delete"], url_path=r"entries/(?P<entry_id>\d+)", url_name="entry")
+    def entry(self, request, pk=None, entry_id=None):
+        playlist = self.get_object()
+        entry = get_object_or_404(PlaylistEntry, pk=entry_id, playlist=playlist)
+        if request.method == "DELETE":
+            playlist.remove_entry(entry)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        data = serializers.MoveEntrySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            playlist.move_entry(entry, to=data.validated_data["position"])
+        except ValueError as error:
+            raise ValidationError({"position": [str(error)]}) from None
+        return Response(serializers.PlaylistEntrySerializer(self._entries(playlist).get(pk=entry.pk), context={"request": request}).data)
+
+    def _entries(self, playlist):
+        return playlist.entries.select_related("song__album", "song__artist", "added_by").order_by("position")
+
+
+@extend_schema(responses=serializers.MeSerializer)
+@api_view(["GET"])
+@permission_classes([permissions.IsAuthenticated])
+def me(request):
+    """Who you are logged in as."""
+    user = request.user
+    return Response(
+        {
+            "id": user.pk,
+            "username": user.get_username(),
+            "is_staff": user.is_staff,
+            "playlists_url": reverse("api:me-playlists-list", request=request),
+        }
+    )
+
+
+class MyPlaylistViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Your own playlists, public and private."""
+
+    serializer_class = serializers.PlaylistSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = CataloguePageNumberPagination
+
+    def get_queryset(self):
+        return Playlist.objects.filter(owner=self.request.user).for_listing().order_by("-updated_at", "-id")
+
+
+@extend_schema(request=AuthTokenSerializer, responses={200: {"type": "object", "properties": {"token": {"type": "string"}}}})
+@api_view(["POST", "DELETE"])
+@permission_classes([permissions.AllowAny])
+def token(request):
+    """POST username and password to get your API token; DELETE (authenticated) revokes it."""
+    if request.method == "DELETE":
+        if not request.user.is_authenticated:
+            raise NotAuthenticated()
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    credentials = AuthTokenSerializer(data=request.data, context={"request": request})
+    credentials.is_valid(raise_exception=True)
+    issued, _ = Token.objects.get_or_create(user=credentials.validated_data["user"])
+    return Response({"token": issued.key})

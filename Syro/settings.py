@@ -112,6 +112,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "SyroMusic.api.throttling.RateLimitHeadersMiddleware",
+    "SyroMusic.api.errors.RefuseNulCharactersMiddleware",
 ]
 
 # The toolbar is a development aid: only with DEBUG on, and only if installed (requirements-dev.txt).
@@ -233,6 +234,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "SyroMusic.api.schema.add_problem_responses",
+    ],
 }
 
 LOGGING = {

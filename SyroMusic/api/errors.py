@@ -49,3 +49,32 @@ def problem_response(request, status, detail):
     return JsonResponse(
         problem(status, detail, instance=request.get_full_path()), status=status, content_type=PROBLEM_JSON
     )
+
+
+class RefuseNulCharactersMiddleware:
+    """The API answers 400 to NUL characters in the query or the body, before any view sees them.
+
+    PostgreSQL cannot store or even compare text containing NUL; letting one reach
+    a query would be a 500 (and abort the transaction it ran in).
+    """
+
+    MARKERS = (b"\x00", b"\\u0000", b"%00")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/") and self.has_nul(request):
+            return problem_response(request, 400, "NUL characters are not allowed in the query string or body.")
+        return self.get_response(request)
+
+    def has_nul(self, request):
+        if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()):
+            return True
+        if request.method in ("POST", "PUT", "PATCH"):
+            try:
+                body = request.body
+            except Exception:  # too large or unreadable: the view will answer that
+                return False
+            return any(marker in body for marker in self.MARKERS)
+        return False

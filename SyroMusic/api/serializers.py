@@ -3,6 +3,8 @@
 import copy
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_unicode_slug
+from rest_framework.validators import UniqueValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -46,6 +48,9 @@ class CatalogueSerializer(ConstraintCheckingSerializer, serializers.HyperlinkedM
 
 
 class GenreSerializer(ConstraintCheckingSerializer, serializers.HyperlinkedModelSerializer):
+    # Unicode slugs: a plain string in the schema (a JSON Schema \w pattern would be ASCII-only).
+    slug = serializers.CharField(max_length=100, validators=[validate_unicode_slug, UniqueValidator(Genre.objects.all())])
+
     class Meta:
         model = Genre
         fields = ["id", "url", "name", "slug"]
@@ -53,6 +58,7 @@ class GenreSerializer(ConstraintCheckingSerializer, serializers.HyperlinkedModel
 
 
 class ArtistSerializer(CatalogueSerializer):
+    slug = serializers.CharField(read_only=True, help_text="Made from the name.")
     albums_url = serializers.HyperlinkedIdentityField(view_name="api:artist-albums", read_only=True)
 
     class Meta:
@@ -65,7 +71,6 @@ class ArtistSerializer(CatalogueSerializer):
         extra_kwargs = {
             "url": {"view_name": "api:artist-detail"},
             "sort_name": {"required": False},
-            "slug": {"required": False},
         }
 
 
@@ -75,6 +80,7 @@ class AlbumSerializer(CatalogueSerializer):
     artist_url = serializers.HyperlinkedRelatedField(source="artist", view_name="api:artist-detail", read_only=True)
     genres = serializers.SlugRelatedField(slug_field="slug", queryset=Genre.objects.all(), many=True, required=False)
     songs_url = serializers.HyperlinkedIdentityField(view_name="api:album-songs", read_only=True)
+    slug = serializers.CharField(read_only=True, help_text="Made from the title.")
 
     class Meta:
         model = Album
@@ -83,7 +89,7 @@ class AlbumSerializer(CatalogueSerializer):
             "release_date", "album_type", "genres", "cover_url", "label", "created_at",
         ]
         read_only_fields = ["created_at"]
-        extra_kwargs = {"url": {"view_name": "api:album-detail"}, "slug": {"required": False}}
+        extra_kwargs = {"url": {"view_name": "api:album-detail"}}
 
 
 class SongSerializer(CatalogueSerializer):

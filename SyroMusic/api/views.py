@@ -1,6 +1,7 @@
 """The REST API under /api/v1/. Reads use the same QuerySet methods as the pages."""
 
 import django_filters
+from django import forms
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import filters, mixins, permissions, status, viewsets
@@ -45,9 +46,17 @@ class StrictOrderingFilter(filters.OrderingFilter):
         return ordering
 
 
+class YearFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
 class YearRangeFilter(django_filters.FilterSet):
-    year_min = django_filters.NumberFilter(method="filter_year_min", help_text="Released in this year or later.")
-    year_max = django_filters.NumberFilter(method="filter_year_max", help_text="Released in this year or earlier.")
+    year_min = YearFilter(
+        method="filter_year_min", min_value=1, max_value=9999, help_text="Released in this year or later."
+    )
+    year_max = YearFilter(
+        method="filter_year_max", min_value=1, max_value=9999, help_text="Released in this year or earlier."
+    )
     release_date_field = "release_date"
 
     def filter_year_min(self, queryset, name, value):
@@ -240,7 +249,11 @@ class MyPlaylistViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Playlist.objects.filter(owner=self.request.user).for_listing().order_by("-updated_at", "-id")
 
 
-@extend_schema(request=AuthTokenSerializer, responses={200: {"type": "object", "properties": {"token": {"type": "string"}}}})
+@extend_schema(
+    methods=["POST"], request=AuthTokenSerializer,
+    responses={200: {"type": "object", "properties": {"token": {"type": "string"}}}},
+)
+@extend_schema(methods=["DELETE"], request=None, responses={204: None})
 @api_view(["POST", "DELETE"])
 @permission_classes([permissions.AllowAny])
 def token(request):

@@ -246,6 +246,16 @@ class TestWriting:
         assert problem(editor.post("/api/v1/songs/", "title=x", content_type="text/csv"))["status"] == 415
         assert problem(as_user(make_user("carol")).put("/api/v1/me/"))["status"] == 405
 
+    @pytest.mark.parametrize(
+        ("method", "url", "body"),
+        [("get", "/api/v1/songs/?search=a%00b", None), ("get", "/api/v1/albums/?genre=%00", None),
+         ("post", "/api/v1/albums/", {"title": "x\u0000y"})],
+    )
+    def test_nul_characters_are_refused_with_400(self, staff_with, method, url, body):
+        client = as_user(staff_with("add_album"))
+        response = getattr(client, method)(url, body, format="json")
+        assert problem(response)["detail"] == "NUL characters are not allowed in the query string or body."
+
     def test_an_unknown_endpoint_and_object_are_problem_404s(self, api):
         assert problem(api.get("/api/v1/nothing-here/"))["detail"] == "There is no API endpoint at this address."
         assert problem(api.get("/api/v1/songs/123456/"))["detail"] == "No Song matches the given query."

@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import filters, mixins, permissions, status, viewsets
@@ -28,7 +29,8 @@ class StaffWritesOrReadOnly(permissions.DjangoModelPermissions):
 
 
 class StrictOrderingFilter(filters.OrderingFilter):
-    """An unknown ordering field is a 400 that names it, not a silently ignored parameter."""
+    """`?ordering=` as the pages sort: an unknown field is a 400 that names it, names and titles
+    sort case-insensitively (the indexed way), and the id breaks ties in the same direction."""
 
     def get_ordering(self, request, queryset, view):
         raw = request.query_params.get(self.ordering_param)
@@ -42,8 +44,21 @@ class StrictOrderingFilter(filters.OrderingFilter):
         ordering = super().get_ordering(request, queryset, view)
         # A unique last key, so pages neither repeat nor skip rows that tie.
         if ordering and not any(term.lstrip("-") in ("id", "pk") for term in ordering):
-            ordering = [*ordering, "id"]
+            ordering = [*ordering, "-id" if ordering[-1].startswith("-") else "id"]
         return ordering
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        folded = getattr(view, "case_insensitive_ordering", ())
+        terms = []
+        for term in ordering:
+            name = term.lstrip("-")
+            if name in folded:
+                term = Lower(name).desc() if term.startswith("-") else Lower(name).asc()
+            terms.append(term)
+        return queryset.order_by(*terms)
 
 
 class YearFilter(django_filters.NumberFilter):
@@ -103,11 +118,12 @@ class GenreViewSet(CatalogueViewSet):
 class ArtistViewSet(CatalogueViewSet):
     """Artists, filed by sort name ("The Beatles" under B)."""
 
-    queryset = Artist.objects.order_by("sort_name", "id")
+    queryset = Artist.objects.all()
     serializer_class = serializers.ArtistSerializer
     filterset_fields = ["country"]
     search_fields = ["name", "sort_name"]
     ordering_fields = ["sort_name", "name", "created_at", "year_formed", "id"]
+    case_insensitive_ordering = ["sort_name", "name"]
 
     @extend_schema(responses=serializers.AlbumSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=CataloguePageNumberPagination)
@@ -122,11 +138,12 @@ class ArtistViewSet(CatalogueViewSet):
 class AlbumViewSet(CatalogueViewSet):
     """Albums, with their artist's name and their genres."""
 
-    queryset = Album.objects.for_listing().prefetch_related("genres").order_by("title", "id")
+    queryset = Album.objects.for_listing().prefetch_related("genres")
     serializer_class = serializers.AlbumSerializer
     filterset_class = AlbumFilter
     search_fields = ["title", "artist__name"]
     ordering_fields = ["title", "release_date", "artist__sort_name", "created_at", "id"]
+    case_insensitive_ordering = ["title", "artist__sort_name"]
 
     @extend_schema(responses=serializers.SongSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=CataloguePageNumberPagination)
@@ -141,11 +158,12 @@ class AlbumViewSet(CatalogueViewSet):
 class SongViewSet(CatalogueViewSet):
     """Songs, with album, artist and genre names: no extra call per row."""
 
-    queryset = Song.objects.for_listing().order_by("title", "id")
+    queryset = Song.objects.for_listing()
     serializer_class = serializers.SongSerializer
     filterset_class = SongFilter
     search_fields = ["title", "artist__name", "album__title"]
     ordering_fields = ["title", "duration_ms", "popularity", "artist__sort_name", "track_number", "created_at", "id"]
+    case_insensitive_ordering = ["title", "artist__sort_name"]
 
 
 class IsOwnerOrReadOnly(permissions.BasePermission):
@@ -167,7 +185,7 @@ class PlaylistViewSet(viewsets.ModelViewSet):
     filter_backends = [filters.SearchFilter, StrictOrderingFilter]
     search_fields = ["name", "description"]
     ordering_fields = ["name", "updated_at", "created_at", "id"]
-    ordering = ["-updated_at", "-id"]
+    case_insensitive_ordering = ["name"]
 
     def get_queryset(self):
         return Playlist.objects.visible_to(self.request.user).for_listing().order_by("-updated_at", "-id")

@@ -132,6 +132,15 @@ class TestReading:
         results = api.get(f"/api/v1/songs/{query}").json()["results"]
         assert [song["title"] for song in results] == titles
 
+    def test_ordering_by_title_ignores_case_and_ties_break_by_id_the_same_way(self, api):
+        album = make_album()
+        ids = [make_song(title, album=album, popularity=popularity).pk
+               for title, popularity in [("banana", 5), ("Apple", 5), ("cherry", 9)]]
+        titles = lambda query: [s["title"] for s in api.get(f"/api/v1/songs/{query}").json()["results"]]
+        assert titles("") == titles("?ordering=title") == ["Apple", "banana", "cherry"]
+        assert titles("?ordering=-title") == ["cherry", "banana", "Apple"]
+        assert [s["id"] for s in api.get("/api/v1/songs/?ordering=-popularity").json()["results"]] == [ids[2], ids[1], ids[0]]
+
     def test_songs_filter_by_artist_and_album_ids(self, api):
         song = make_song()
         make_song()

@@ -265,6 +265,15 @@ class TestWriting:
         response = getattr(client, method)(url, body, format="json")
         assert problem(response)["detail"] == "NUL characters are not allowed in the query string or body."
 
+    def test_a_crash_is_a_problem_500_that_reveals_nothing(self, api, monkeypatch):
+        def broken(*args, **kwargs):
+            raise RuntimeError("secret internals")
+
+        monkeypatch.setattr("SyroMusic.api.views.GenreViewSet.list", broken)
+        api.raise_request_exception = False
+        body = problem(api.get("/api/v1/genres/"))
+        assert body["status"] == 500 and "secret" not in json.dumps(body)
+
     def test_an_unknown_endpoint_and_object_are_problem_404s(self, api):
         assert problem(api.get("/api/v1/nothing-here/"))["detail"] == "There is no API endpoint at this address."
         assert problem(api.get("/api/v1/songs/123456/"))["detail"] == "No Song matches the given query."

@@ -9,7 +9,7 @@ from rest_framework import filters, mixins, permissions, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import action, api_view, permission_classes
-from rest_framework.exceptions import NotAuthenticated, ValidationError
+from rest_framework.exceptions import NotAuthenticated, NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
@@ -225,13 +225,15 @@ class PlaylistViewSet(viewsets.ModelViewSet):
     def entry(self, request, pk=None, entry_id=None):
         playlist = self.get_object()
         entry = get_object_or_404(PlaylistEntry, pk=entry_id, playlist=playlist)
-        if request.method == "DELETE":
-            playlist.remove_entry(entry)
-            return Response(status=status.HTTP_204_NO_CONTENT)
-        data = serializers.MoveEntrySerializer(data=request.data)
-        data.is_valid(raise_exception=True)
         try:
+            if request.method == "DELETE":
+                playlist.remove_entry(entry)
+                return Response(status=status.HTTP_204_NO_CONTENT)
+            data = serializers.MoveEntrySerializer(data=request.data)
+            data.is_valid(raise_exception=True)
             playlist.move_entry(entry, to=data.validated_data["position"])
+        except PlaylistEntry.DoesNotExist:
+            raise NotFound("This entry was removed meanwhile.") from None
         except ValueError as error:
             raise ValidationError({"position": [str(error)]}) from None
         return Response(serializers.PlaylistEntrySerializer(self._entries(playlist).get(pk=entry.pk), context={"request": request}).data)

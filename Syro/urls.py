@@ -2,8 +2,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from SyroMusic import views
+
 urlpatterns = [
     path("", include("SyroMusic.urls")),
+    # Accounts: Django's views (password change and reset) plus ours, under Django's URL names.
+    path("accounts/login/", views.RateLimitedLoginView.as_view(), name="login"),
+    path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/profile/", views.profile_edit, name="profile-edit"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("SyroMusic.api.urls")),
     path("admin/", admin.site.urls),

@@ -11,7 +11,10 @@ import string
 from django import forms
 from django.db.models.functions import Lower
 
-from .models import Album
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+
+from .models import Album, Playlist, Profile
 
 LETTERS = [(letter, letter) for letter in string.ascii_uppercase] + [("#", "#")]
 
@@ -128,3 +131,55 @@ class SongListForm(GenreListForm):
             genre = next(genre for genre in self.genres if genre.slug == self.cleaned_data["genre"])
             songs = songs.filter(genre_id=genre.id)
         return songs.order_by(*self.ordering())
+
+
+class SignUpForm(UserCreationForm):
+    email = forms.EmailField(required=False, help_text="Optional: for resetting a forgotten password.")
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ["username", "email"]
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = Profile
+        fields = ["bio", "is_public"]
+        widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
+
+
+class PlaylistForm(forms.ModelForm):
+    class Meta:
+        model = Playlist
+        fields = ["name", "description", "is_public"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, owner, **kwargs):
+        self.owner = owner
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs["maxlength"] = 200
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("A playlist needs a name.")
+        clash = Playlist.objects.filter(owner=self.owner, name=name).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError("You already have a playlist with this name.")
+        return name
+
+
+class AddSongForm(forms.Form):
+    song = forms.IntegerField(min_value=1, error_messages={"min_value": "There is no such song."})
+
+    def clean_song(self):
+        from .models import Song
+
+        try:
+            return Song.objects.get(pk=self.cleaned_data["song"])
+        except Song.DoesNotExist:
+            raise forms.ValidationError("There is no such song.") from None
+
+
+class MoveEntryForm(forms.Form):
+    position = forms.IntegerField(error_messages={"invalid": "Give the new position as a whole number."})

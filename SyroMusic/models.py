@@ -356,6 +356,51 @@ class PlaylistEntry(models.Model):
         return f"{self.position}. {self.song}"
 
 
+class Profile(models.Model):
+    """What a listener tells about themselves. A user without one has the defaults."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    bio = models.TextField(max_length=2000, blank=True)
+    is_public = models.BooleanField(
+        "public profile", default=True, help_text="A private profile shows others nothing but your name."
+    )
+
+    def __str__(self):
+        return f"Profile of {self.user}"
+
+    def get_absolute_url(self):
+        return reverse("music:user-detail", args=[self.user.get_username()])
+
+
+class FollowQuerySet(models.QuerySet):
+    def counts_for(self, user):
+        """(followers, following) of a user, in one query."""
+        totals = self.aggregate(
+            followers=Count("id", filter=Q(followed=user)), following=Count("id", filter=Q(follower=user))
+        )
+        return totals["followers"], totals["following"]
+
+
+class Follow(models.Model):
+    follower = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="following_links")
+    followed = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follower_links")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = FollowQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followed"], name="follow_once"),
+            models.CheckConstraint(
+                condition=~Q(follower=F("followed")), name="follow_not_self",
+                violation_error_message="You cannot follow yourself.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.follower} follows {self.followed}"
+
+
 def catalogue_counts():
     """How many artists, albums, songs and public playlists there are, in one query."""
     tables = {

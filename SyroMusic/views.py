@@ -7,15 +7,25 @@ the very next request.
 
 import logging
 
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
 from django.db.models import Count, Sum
-from django.http import HttpResponseServerError
-from django.shortcuts import get_object_or_404, render
+from django.db.models.functions import Lower
+from django.http import Http404, HttpResponseServerError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from . import caching
 from .api.errors import problem_response
 from .caching import cache_page_for_visitors
-from .forms import AlbumListForm, ArtistListForm, SongListForm
-from .models import Album, Artist, Genre, Playlist, PlaylistEntry, Song, catalogue_counts
+from .forms import (
+    AddSongForm, AlbumListForm, ArtistListForm, MoveEntryForm, PlaylistForm, ProfileForm, SignUpForm, SongListForm,
+)
+from .models import Album, Artist, Follow, Genre, Playlist, PlaylistEntry, Profile, Song, catalogue_counts
+from .security import login_blocked, record_login_failure
 from .pagination import CataloguePaginator, page_of, page_window
 
 ARTISTS_PER_PAGE = 25
@@ -111,7 +121,10 @@ def song_detail(request, pk):
         .distinct()
         .order_by("-updated_at", "-id")[:20]
     )
-    return render(request, "syromusic/song_detail.html", {"song": song, "playlists": playlists})
+    context = {"song": song, "playlists": playlists}
+    if request.user.is_authenticated:
+        context["my_playlists"] = request.user.playlists.order_by(Lower("name"), "id").only("id", "name")
+    return render(request, "syromusic/song_detail.html", context)
 
 
 @cache_page_for_visitors(*BOTH)
@@ -131,6 +144,7 @@ def playlist_detail(request, pk):
     entries = playlist.entries_in_order()
     context = {
         "playlist": playlist,
+        "is_owner": playlist.owner_id == request.user.pk,
         "entry_count": totals["count"],
         "total_duration_ms": totals["duration_ms"] or 0,
         **paginate(request, entries, ENTRIES_PER_PAGE, areas=BOTH, count=totals["count"]),
@@ -154,3 +168,172 @@ def server_error(request):
     except Exception:
         logger.exception("the 500 page could not be rendered")
         return HttpResponseServerError(PLAIN_500, content_type="text/html; charset=utf-8")
+
+
+class RateLimitedLoginView(LoginView):
+    """Django's login, refusing further attempts for a while after repeated failures."""
+
+    def post(self, request, *args, **kwargs):
+        username, address = request.POST.get("username", ""), request.META.get("REMOTE_ADDR", "")
+        wait = login_blocked(username, address)
+        if wait:
+            form = self.get_form()
+            form.errors.clear()
+            context = self.get_context_data(form=form, blocked_minutes=max(1, wait // 60))
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        record_login_failure(self.request.POST.get("username", ""), self.request.META.get("REMOTE_ADDR", ""))
+        return super().form_invalid(form)
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("music:home")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user)
+        messages.success(request, f"Welcome, {user.get_username()}! Your account is ready.")
+        return redirect("music:user-detail", username=user.get_username())
+    return render(request, "registration/signup.html", {"form": form})
+
+
+def user_detail(request, username):
+    person = get_object_or_404(get_user_model().objects.select_related("profile"), username=username)
+    profile = getattr(person, "profile", None) or Profile(user=person)
+    is_self = request.user.pk == person.pk
+    context = {"person": person, "profile": profile, "is_self": is_self, "visible": profile.is_public or is_self}
+    if context["visible"]:
+        context["followers"], context["following"] = Follow.objects.counts_for(person)
+        context["playlists"] = person.playlists.visible_to(request.user).for_listing().order_by("-updated_at", "-id")[:50]
+    if request.user.is_authenticated and not is_self:
+        context["follows"] = Follow.objects.filter(follower=request.user, followed=person).exists()
+    return render(request, "syromusic/user_detail.html", context)
+
+
+@login_required
+@require_POST
+def follow(request, username):
+    person = get_object_or_404(get_user_model(), username=username)
+    if person.pk == request.user.pk:
+        messages.error(request, "You cannot follow yourself.")
+    else:
+        Follow.objects.get_or_create(follower=request.user, followed=person)
+        messages.success(request, f"You follow {person.get_username()}.")
+    return redirect("music:user-detail", username=username)
+
+
+@login_required
+@require_POST
+def unfollow(request, username):
+    person = get_object_or_404(get_user_model(), username=username)
+    Follow.objects.filter(follower=request.user, followed=person).delete()
+    messages.success(request, f"You no longer follow {person.get_username()}.")
+    return redirect("music:user-detail", username=username)
+
+
+@login_required
+def profile_edit(request):
+    profile, _ = Profile.objects.get_or_create(user=request.user)
+    form = ProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your profile is saved.")
+        return redirect("music:user-detail", username=request.user.get_username())
+    return render(request, "syromusic/profile_form.html", {"form": form})
+
+
+def owned_playlist(request, pk):
+    """The user's own playlist; anyone else's is 404, as if it did not exist."""
+    return get_object_or_404(Playlist, pk=pk, owner=request.user)
+
+
+@login_required
+def playlist_create(request):
+    form = PlaylistForm(request.POST or None, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        playlist = form.save(commit=False)
+        playlist.owner = request.user
+        playlist.save()
+        messages.success(request, f"Playlist “{playlist.name}” created.")
+        return redirect(playlist)
+    return render(request, "syromusic/playlist_form.html", {"form": form})
+
+
+@login_required
+def playlist_edit(request, pk):
+    playlist = owned_playlist(request, pk)
+    form = PlaylistForm(request.POST or None, instance=playlist, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Playlist saved.")
+        return redirect(playlist)
+    return render(request, "syromusic/playlist_form.html", {"form": form, "playlist": playlist})
+
+
+@login_required
+def playlist_delete(request, pk):
+    playlist = owned_playlist(request, pk)
+    if request.method == "POST":
+        name = playlist.name
+        playlist.delete()
+        messages.success(request, f"Playlist “{name}” deleted.")
+        return redirect("music:user-detail", username=request.user.get_username())
+    return render(request, "syromusic/playlist_confirm_delete.html", {"playlist": playlist})
+
+
+@login_required
+@require_POST
+def playlist_add(request, pk=None):
+    """Add a song to one of the user's playlists, named in the URL or chosen in the form."""
+    pk = pk or request.POST.get("playlist", "")
+    if not str(pk).isdigit():
+        raise Http404("No playlist chosen.")
+    playlist = owned_playlist(request, int(pk))
+    form = AddSongForm(request.POST)
+    if form.is_valid():
+        playlist.add_song(form.cleaned_data["song"], by=request.user)
+        messages.success(request, f"Added “{form.cleaned_data['song'].title}” to {playlist.name}.")
+    else:
+        messages.error(request, " ".join(form.errors["song"]))
+    return redirect(safe_next(request, playlist.get_absolute_url()))
+
+
+@login_required
+@require_POST
+def entry_remove(request, pk, entry_id):
+    playlist = owned_playlist(request, pk)
+    entry = get_object_or_404(PlaylistEntry, pk=entry_id, playlist=playlist)
+    try:
+        playlist.remove_entry(entry)
+        messages.success(request, f"Removed entry {entry.position}.")
+    except PlaylistEntry.DoesNotExist:
+        messages.error(request, "That entry was already removed.")
+    return redirect(playlist)
+
+
+@login_required
+@require_POST
+def entry_move(request, pk, entry_id):
+    playlist = owned_playlist(request, pk)
+    entry = get_object_or_404(PlaylistEntry, pk=entry_id, playlist=playlist)
+    form = MoveEntryForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["position"]))
+    else:
+        try:
+            playlist.move_entry(entry, to=form.cleaned_data["position"])
+        except ValueError as error:
+            messages.error(request, f"Cannot move there: {error}.")
+        except PlaylistEntry.DoesNotExist:
+            messages.error(request, "That entry was removed meanwhile.")
+    return redirect(f"{playlist.get_absolute_url()}#entry-{entry.pk}")
+
+
+def safe_next(request, default):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default

@@ -175,7 +175,7 @@ class TestNothingPersonalIsShared:
         with django_assert_num_queries(3, exact=False) as queries:
             response = alice.get("/music/songs/")
         assert len(queries.captured_queries) > 0
-        assert "Signed in as <strong>alice</strong>" in text(response)
+        assert 'Signed in as <a href="/music/users/alice/"><strong>alice</strong></a>' in text(response)
         assert "private" in response["Cache-Control"]
         assert "Cookie" in response["Vary"]
 

@@ -160,9 +160,7 @@ class PlaylistForm(forms.ModelForm):
         self.fields["name"].widget.attrs["maxlength"] = 200
 
     def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError("A playlist needs a name.")
+        name = self.cleaned_data["name"]  # stripped; blank is already "required"
         clash = Playlist.objects.filter(owner=self.owner, name=name).exclude(pk=self.instance.pk)
         if clash.exists():
             raise forms.ValidationError("You already have a playlist with this name.")

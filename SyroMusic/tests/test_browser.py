@@ -154,3 +154,40 @@ def test_screenshots_at_desktop_and_phone_widths_in_light_and_dark(open_page):
     light = open_page("/", color_scheme="light").evaluate("getComputedStyle(document.body).backgroundColor")
     dark = open_page("/", color_scheme="dark").evaluate("getComputedStyle(document.body).backgroundColor")
     assert (light, dark) == ("rgb(255, 255, 255)", "rgb(20, 18, 27)")
+
+
+def test_a_listener_logs_in_creates_a_playlist_adds_songs_and_reorders_by_drag_and_drop(open_page, django_user_model):
+    from SyroMusic.models import Playlist, Song
+
+    django_user_model.objects.create_user("dana", password="violet-harbour-77")
+    songs = list(Song.objects.order_by("id")[:3])
+    page = open_page("/accounts/login/")
+    page.fill("#id_username", "dana")
+    page.fill("#id_password", "violet-harbour-77")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/")
+    page.get_by_role("link", name="New playlist").click()
+    page.fill("#id_name", "Drag test")
+    page.get_by_role("button", name="Create playlist").click()
+    page.wait_for_url(re.compile(r"/music/playlists/\d+/$"))
+    playlist_url = page.url
+    for song in songs:
+        page.goto(page.url.split("/music/")[0] + song.get_absolute_url())
+        page.select_option("#add-playlist", label="Drag test")
+        page.get_by_role("button", name="Add", exact=True).click()
+        page.wait_for_url(re.compile(rf"/music/songs/{song.pk}/$"))
+        assert "Added “" in page.locator(".messages").inner_text()
+    page.goto(playlist_url)
+    titles = lambda: page.locator("table.tracklist tbody tr td:nth-child(2) a").all_inner_texts()
+    assert titles() == [song.title for song in songs]
+    # Drag the last row onto the first: it becomes first.
+    page.drag_and_drop("table.tracklist tbody tr:nth-child(3)", "table.tracklist tbody tr:nth-child(1)")
+    page.wait_for_load_state("load")
+    page.wait_for_function("document.querySelector('table.tracklist tbody tr td:nth-child(2) a').textContent === %r" % songs[2].title)
+    assert titles() == [songs[2].title, songs[0].title, songs[1].title]
+    positions = list(Playlist.objects.get(name="Drag test").entries.order_by("position").values_list("song_id", flat=True))
+    assert positions == [songs[2].pk, songs[0].pk, songs[1].pk]
+    # The same with the keyboard-reachable buttons, no dragging.
+    page.get_by_role("button", name=f"Move {songs[2].title} down").click()
+    page.wait_for_load_state("load")
+    assert titles()[:2] == [songs[0].title, songs[2].title]

@@ -14,7 +14,7 @@ from django.db.models.functions import Lower
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
-from .models import Album, Playlist, Profile
+from .models import Album, Collaborator, Playlist, Profile
 
 LETTERS = [(letter, letter) for letter in string.ascii_uppercase] + [("#", "#")]
 
@@ -181,3 +181,44 @@ class AddSongForm(forms.Form):
 
 class MoveEntryForm(forms.Form):
     position = forms.IntegerField(error_messages={"invalid": "Give the new position as a whole number."})
+
+
+class ListenerField(forms.CharField):
+    """A username typed in a form, cleaned to that user."""
+
+    def clean(self, value):
+        username = super().clean(value)
+        try:
+            return get_user_model().objects.get(username=username)
+        except get_user_model().DoesNotExist:
+            raise forms.ValidationError(f"There is no listener called {username!r}.") from None
+
+
+class CollaboratorForm(forms.Form):
+    username = ListenerField(max_length=150)
+    level = forms.ChoiceField(choices=Collaborator.Level.choices, initial=Collaborator.Level.EDIT)
+
+    def __init__(self, *args, playlist, **kwargs):
+        self.playlist = playlist
+        super().__init__(*args, **kwargs)
+
+    def clean_username(self):
+        user = self.cleaned_data["username"]
+        if user.pk == self.playlist.owner_id:
+            raise forms.ValidationError("The owner already has every right.")
+        return user
+
+
+class ShareForm(forms.Form):
+    username = ListenerField(max_length=150, label="Share with (username)")
+    message = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, playlist, **kwargs):
+        self.playlist = playlist
+        super().__init__(*args, **kwargs)
+
+    def clean_username(self):
+        user = self.cleaned_data["username"]
+        if user.pk == self.playlist.owner_id:
+            raise forms.ValidationError("That is the playlist's owner.")
+        return user

@@ -7,7 +7,7 @@ and the admin share are QuerySet methods named for what they load.
 from django.conf import settings
 from django.db import models
 from django.db import connection, transaction
-from django.db.models import F, Case, Count, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import F, Case, Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 
@@ -226,10 +226,18 @@ class PlaylistQuerySet(models.QuerySet):
         return self.filter(is_public=True)
 
     def visible_to(self, user):
-        """Public playlists, plus the user's own. Everything else is answered with 404."""
+        """Public playlists, the user's own and those they collaborate on. Everything else is answered with 404."""
         if user is None or not user.is_authenticated:
             return self.public()
-        return self.filter(Q(is_public=True) | Q(owner=user))
+        collaborates = Collaborator.objects.filter(playlist=OuterRef("pk"), user=user)
+        return self.filter(Q(is_public=True) | Q(owner=user) | Exists(collaborates))
+
+    def with_access_for(self, user):
+        """Annotate the user's collaborator level, so access_for() needs no query of its own."""
+        if user is None or not user.is_authenticated:
+            return self
+        level = Collaborator.objects.filter(playlist=OuterRef("pk"), user=user).values("level")[:1]
+        return self.annotate(viewer_level=Subquery(level))
 
     def for_listing(self):
         """Playlists with owner, entry count and total duration.
@@ -242,6 +250,10 @@ class PlaylistQuerySet(models.QuerySet):
             entry_count=Coalesce(Subquery(entries.annotate(n=Count("id")).values("n")), 0),
             total_duration_ms=Coalesce(Subquery(entries.annotate(d=Sum("song__duration_ms")).values("d")), 0),
         )
+
+
+# Who may do what with a playlist, weakest first.
+ACCESS_RANK = {None: -1, "public": 0, "view": 1, "edit": 2, "admin": 3, "owner": 4}
 
 
 class Playlist(models.Model):
@@ -271,8 +283,25 @@ class Playlist(models.Model):
     def get_absolute_url(self):
         return reverse("music:playlist-detail", args=[self.pk])
 
+    def access_for(self, user):
+        """What a user may do here: "owner", "admin", "edit", "view" (collaborators), "public" or None."""
+        if user is not None and user.is_authenticated:
+            if user.pk == self.owner_id:
+                return "owner"
+            if "viewer_level" in self.__dict__:  # from with_access_for(user)
+                level = self.viewer_level
+            else:
+                level = self.collaborators.filter(user=user).values_list("level", flat=True).first()
+            if level:
+                return level
+        return "public" if self.is_public else None
+
+    def allows(self, user, need):
+        """May this user do what needs `need` ("view", "edit", "admin" or "owner")?"""
+        return ACCESS_RANK[self.access_for(user)] >= ACCESS_RANK[need]
+
     def entries_in_order(self):
-        return self.entries.select_related("song__album__artist", "song__artist").order_by("position")
+        return self.entries.select_related("song__album__artist", "song__artist", "added_by").order_by("position")
 
     # Changing entries keeps positions exactly 1..N. Each change locks the playlist row first, so
     # concurrent changes to one playlist take turns; positions move through a high range because
@@ -354,6 +383,46 @@ class PlaylistEntry(models.Model):
 
     def __str__(self):
         return f"{self.position}. {self.song}"
+
+
+class Collaborator(models.Model):
+    """Someone the owner lets into a playlist, at a level."""
+
+    class Level(models.TextChoices):
+        VIEW = "view", "View"
+        EDIT = "edit", "Edit (add, remove, reorder)"
+        ADMIN = "admin", "Admin (also manage collaborators)"
+
+    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="collaborators")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collaborations")
+    level = models.CharField(max_length=8, choices=Level.choices, default=Level.VIEW)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["playlist", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["playlist", "user"], name="collaborator_once"),
+            models.CheckConstraint(condition=Q(level__in=["view", "edit", "admin"]), name="collaborator_level_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.level}) on {self.playlist}"
+
+
+class Share(models.Model):
+    """A playlist sent to a listener with a message; it shows on the recipient's own page."""
+
+    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="shares")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shares_received")
+    message = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.playlist} shared with {self.recipient}"
 
 
 class Profile(models.Model):

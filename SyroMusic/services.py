@@ -15,7 +15,9 @@ from django.db import transaction
 from django.db.models import Max, Q
 
 from . import caching
-from .models import Album, Artist, Genre, Playlist, PlaylistEntry, Song, make_slug, make_sort_name
+from .models import (
+    Album, Artist, Collaborator, Genre, Playlist, PlaylistEntry, Share, Song, make_slug, make_sort_name,
+)
 
 CATALOGUE_COLUMNS = [
     "artist", "album", "title", "disc_number", "track_number", "duration_ms", "genre", "composer",
@@ -574,3 +576,13 @@ def catalogue_export_rows():
             "explicit": "true" if song.explicit else "false",
             "album_artist": album.artist.name if album.artist_id != song.artist_id else "",
         }
+
+
+@transaction.atomic
+def playlist_share(*, playlist, sender, recipient, message=""):
+    """Send a playlist to a listener. A private playlist lets them in to view it, or it would be a 404."""
+    share = Share.objects.create(playlist=playlist, sender=sender, recipient=recipient, message=message)
+    if not playlist.is_public and not playlist.allows(recipient, "view"):
+        Collaborator.objects.create(playlist=playlist, user=recipient, level=Collaborator.Level.VIEW)
+    caching.bump(caching.PLAYLISTS)
+    return share

@@ -11,7 +11,8 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.db.models import Count, Sum
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef, Sum
 from django.db.models.functions import Lower
 from django.http import Http404, HttpResponseServerError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,9 +23,13 @@ from . import caching
 from .api.errors import problem_response
 from .caching import cache_page_for_visitors
 from .forms import (
-    AddSongForm, AlbumListForm, ArtistListForm, MoveEntryForm, PlaylistForm, ProfileForm, SignUpForm, SongListForm,
+    AddSongForm, AlbumListForm, ArtistListForm, CollaboratorForm, MoveEntryForm, PlaylistForm, ProfileForm, ShareForm,
+    SignUpForm, SongListForm,
 )
-from .models import Album, Artist, Follow, Genre, Playlist, PlaylistEntry, Profile, Song, catalogue_counts
+from .models import (
+    Album, Artist, Collaborator, Follow, Genre, Playlist, PlaylistEntry, Profile, Share, Song, catalogue_counts,
+)
+from .services import playlist_share
 from .security import login_blocked, record_login_failure
 from .pagination import CataloguePaginator, page_of, page_window
 
@@ -137,14 +142,24 @@ def playlist_list(request):
 @cache_page_for_visitors(*BOTH)
 def playlist_detail(request, pk):
     # Private playlists answer 404 to everyone but their owner: their existence is not ours to reveal.
-    playlist = get_object_or_404(Playlist.objects.visible_to(request.user).select_related("owner"), pk=pk)
+    collaborative = Exists(Collaborator.objects.filter(playlist=OuterRef("pk")))
+    playlist = get_object_or_404(
+        Playlist.objects.visible_to(request.user)
+        .with_access_for(request.user)
+        .select_related("owner")
+        .annotate(is_collaborative=collaborative),
+        pk=pk,
+    )
+    access = playlist.access_for(request.user)
     totals = PlaylistEntry.objects.filter(playlist=playlist).aggregate(
         count=Count("id"), duration_ms=Sum("song__duration_ms")
     )
     entries = playlist.entries_in_order()
     context = {
         "playlist": playlist,
-        "is_owner": playlist.owner_id == request.user.pk,
+        "is_owner": access == "owner",
+        "can_edit": access in ("owner", "admin", "edit"),
+        "can_manage": access in ("owner", "admin"),
         "entry_count": totals["count"],
         "total_duration_ms": totals["duration_ms"] or 0,
         **paginate(request, entries, ENTRIES_PER_PAGE, areas=BOTH, count=totals["count"]),
@@ -210,6 +225,9 @@ def user_detail(request, username):
         context["playlists"] = person.playlists.visible_to(request.user).for_listing().order_by("-updated_at", "-id")[:50]
     if request.user.is_authenticated and not is_self:
         context["follows"] = Follow.objects.filter(follower=request.user, followed=person).exists()
+    if is_self:
+        context["shared_with_me"] = Share.objects.filter(recipient=person).select_related("playlist", "sender")[:50]
+        context["collaborations"] = person.collaborations.select_related("playlist__owner").order_by("-added_at")[:50]
     return render(request, "syromusic/user_detail.html", context)
 
 
@@ -245,9 +263,14 @@ def profile_edit(request):
     return render(request, "syromusic/profile_form.html", {"form": form})
 
 
-def owned_playlist(request, pk):
-    """The user's own playlist; anyone else's is 404, as if it did not exist."""
-    return get_object_or_404(Playlist, pk=pk, owner=request.user)
+def playlist_for(request, pk, need):
+    """A playlist the user may do `need` with: 404 if they cannot even see it, 403 if they only see it."""
+    playlist = get_object_or_404(
+        Playlist.objects.visible_to(request.user).with_access_for(request.user).select_related("owner"), pk=pk
+    )
+    if not playlist.allows(request.user, need):
+        raise PermissionDenied(f"This needs {need} rights on the playlist.")
+    return playlist
 
 
 @login_required
@@ -264,8 +287,8 @@ def playlist_create(request):
 
 @login_required
 def playlist_edit(request, pk):
-    playlist = owned_playlist(request, pk)
-    form = PlaylistForm(request.POST or None, instance=playlist, owner=request.user)
+    playlist = playlist_for(request, pk, "admin")
+    form = PlaylistForm(request.POST or None, instance=playlist, owner=playlist.owner)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Playlist saved.")
@@ -275,7 +298,7 @@ def playlist_edit(request, pk):
 
 @login_required
 def playlist_delete(request, pk):
-    playlist = owned_playlist(request, pk)
+    playlist = playlist_for(request, pk, "owner")
     if request.method == "POST":
         name = playlist.name
         playlist.delete()
@@ -285,13 +308,49 @@ def playlist_delete(request, pk):
 
 
 @login_required
+def playlist_collaborators(request, pk):
+    playlist = playlist_for(request, pk, "admin")
+    form = CollaboratorForm(request.POST or None, playlist=playlist)
+    if request.method == "POST":
+        remove = request.POST.get("remove")
+        if remove:
+            playlist.collaborators.filter(user_id=remove if remove.isdigit() else None).delete()
+            messages.success(request, "Collaborator removed.")
+            return redirect("music:playlist-collaborators", pk=playlist.pk)
+        if form.is_valid():
+            collaborator, created = Collaborator.objects.update_or_create(
+                playlist=playlist, user=form.cleaned_data["username"], defaults={"level": form.cleaned_data["level"]}
+            )
+            verb = "added" if created else "changed"
+            messages.success(request, f"{collaborator.user.get_username()} {verb}: {collaborator.get_level_display()}.")
+            return redirect("music:playlist-collaborators", pk=playlist.pk)
+    collaborators = playlist.collaborators.select_related("user").order_by("user__username")
+    return render(
+        request, "syromusic/playlist_collaborators.html",
+        {"playlist": playlist, "form": form, "collaborators": collaborators},
+    )
+
+
+@login_required
+def playlist_share_view(request, pk):
+    playlist = playlist_for(request, pk, "admin")
+    form = ShareForm(request.POST or None, playlist=playlist)
+    if request.method == "POST" and form.is_valid():
+        recipient = form.cleaned_data["username"]
+        playlist_share(playlist=playlist, sender=request.user, recipient=recipient, message=form.cleaned_data["message"])
+        messages.success(request, f"Shared with {recipient.get_username()}.")
+        return redirect(playlist)
+    return render(request, "syromusic/playlist_share.html", {"playlist": playlist, "form": form})
+
+
+@login_required
 @require_POST
 def playlist_add(request, pk=None):
     """Add a song to one of the user's playlists, named in the URL or chosen in the form."""
     pk = pk or request.POST.get("playlist", "")
     if not str(pk).isdigit():
         raise Http404("No playlist chosen.")
-    playlist = owned_playlist(request, int(pk))
+    playlist = playlist_for(request, int(pk), "edit")
     form = AddSongForm(request.POST)
     if form.is_valid():
         playlist.add_song(form.cleaned_data["song"], by=request.user)
@@ -304,7 +363,7 @@ def playlist_add(request, pk=None):
 @login_required
 @require_POST
 def entry_remove(request, pk, entry_id):
-    playlist = owned_playlist(request, pk)
+    playlist = playlist_for(request, pk, "edit")
     entry = get_object_or_404(PlaylistEntry, pk=entry_id, playlist=playlist)
     try:
         playlist.remove_entry(entry)
@@ -317,7 +376,7 @@ def entry_remove(request, pk, entry_id):
 @login_required
 @require_POST
 def entry_move(request, pk, entry_id):
-    playlist = owned_playlist(request, pk)
+    playlist = playlist_for(request, pk, "edit")
     entry = get_object_or_404(PlaylistEntry, pk=entry_id, playlist=playlist)
     form = MoveEntryForm(request.POST)
     if not form.is_valid():

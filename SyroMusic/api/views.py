@@ -166,11 +166,16 @@ class SongViewSet(CatalogueViewSet):
     case_insensitive_ordering = ["title", "artist__sort_name"]
 
 
-class IsOwnerOrReadOnly(permissions.BasePermission):
-    """Reading a visible playlist is for anyone; changing it is for its owner."""
+class PlaylistAccess(permissions.BasePermission):
+    """Reading a visible playlist is for anyone who sees it. Entries: collaborators with edit rights.
+    The playlist's details: the owner and admin collaborators. Deleting it: the owner."""
 
     def has_object_permission(self, request, view, playlist):
-        return request.method in permissions.SAFE_METHODS or playlist.owner_id == request.user.pk
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        if view.action in ("entries", "entry"):
+            return playlist.allows(request.user, "edit")
+        return playlist.allows(request.user, "owner" if view.action == "destroy" else "admin")
 
 
 @extend_schema_view(
@@ -180,7 +185,7 @@ class PlaylistViewSet(viewsets.ModelViewSet):
     """Playlists. A private playlist is 404 to everyone but its owner."""
 
     serializer_class = serializers.PlaylistSerializer
-    permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsOwnerOrReadOnly]
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly, PlaylistAccess]
     pagination_class = CatalogueListPagination
     filter_backends = [filters.SearchFilter, StrictOrderingFilter]
     search_fields = ["name", "description"]
@@ -188,7 +193,8 @@ class PlaylistViewSet(viewsets.ModelViewSet):
     case_insensitive_ordering = ["name"]
 
     def get_queryset(self):
-        return Playlist.objects.visible_to(self.request.user).for_listing().order_by("-updated_at", "-id")
+        user = self.request.user
+        return Playlist.objects.visible_to(user).with_access_for(user).for_listing().order_by("-updated_at", "-id")
 
     def perform_create(self, serializer):
         serializer.save(owner=self.request.user)

@@ -278,21 +278,23 @@ class TestPlaylistPages:
         for other in (client, logged_in(make_user("bob"))):
             assert "aria-label=\"Remove Only\"" not in text(other.get(playlist.get_absolute_url()))
 
+    @pytest.mark.parametrize("is_public", [True, False])
     @pytest.mark.parametrize("viewer", ["bob", "anonymous"])
     @pytest.mark.parametrize(
         ("method", "path"),
         [("get", "edit/"), ("post", "edit/"), ("get", "delete/"), ("post", "delete/"), ("post", "add/"),
          ("post", "entries/{entry}/move/"), ("post", "entries/{entry}/remove/")],
     )
-    def test_nobody_but_the_owner_can_change_a_playlist(self, viewer, method, path):
+    def test_nobody_but_the_owner_can_change_a_playlist(self, viewer, method, path, is_public):
         alice = make_user("alice")
-        playlist = make_playlist(owner=alice, name="Hers", is_public=True, songs=[make_song(), make_song()])
+        playlist = make_playlist(owner=alice, name="Hers", is_public=is_public, songs=[make_song(), make_song()])
         entry = playlist.entries.first()
         client = logged_in(make_user("bob")) if viewer == "bob" else Client()
         url = f"/music/playlists/{playlist.pk}/" + path.format(entry=entry.pk)
         response = getattr(client, method)(url, {"name": "Stolen", "song": entry.song_id, "position": 2})
         if viewer == "bob":
-            assert response.status_code == HTTPStatus.NOT_FOUND
+            # Seen but not his: 403. Not even seen: 404, as if it did not exist.
+            assert response.status_code == (HTTPStatus.FORBIDDEN if is_public else HTTPStatus.NOT_FOUND)
         else:
             assert response.status_code == HTTPStatus.FOUND and response["Location"].startswith("/accounts/login/")
         playlist.refresh_from_db()

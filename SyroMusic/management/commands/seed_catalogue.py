@@ -23,7 +23,9 @@ from django.db import connection, transaction
 from tqdm import tqdm
 
 from SyroMusic import caching
-from SyroMusic.models import Album, Artist, Genre, Playlist, PlaylistEntry, Song, make_slug, make_sort_name
+from SyroMusic.models import (
+    Album, Artist, Collaborator, Genre, Playlist, PlaylistEntry, Share, Song, make_slug, make_sort_name,
+)
 
 GENRES = [
     "Afrobeat", "Ambient", "Blues", "Bossa Nova", "Chanson", "Classical", "Country", "Disco", "Drum & Bass",
@@ -154,7 +156,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same catalogue")
         parser.add_argument("--batch-size", type=int, default=5000, help="rows written per batch (default 5000)")
         parser.add_argument("--if-empty", action="store_true", help="do nothing if the catalogue has any data")
-        parser.add_argument("--flush", action="store_true", help="delete the catalogue and all playlists first")
+        parser.add_argument(
+            "--flush", action="store_true", help="delete the catalogue and all playlists (with their shares) first"
+        )
         parser.add_argument(
             "--demo-admin", action="store_true", help="also create superuser admin/admin (only with DEBUG on)"
         )
@@ -167,7 +171,7 @@ class Command(BaseCommand):
         if options["demo_admin"]:
             self.create_demo_admin()
 
-        catalogue_models = [PlaylistEntry, Playlist, Song, Album.genres.through, Album, Artist, Genre]
+        catalogue_models = [Share, Collaborator, PlaylistEntry, Playlist, Song, Album.genres.through, Album, Artist, Genre]
         has_data = any(model.objects.exists() for model in catalogue_models)
         if has_data and options["if_empty"]:
             self.stdout.write("The catalogue already has data: nothing seeded.")

@@ -1,0 +1,133 @@
+"""Who may see and do what with a playlist: owner, each collaborator level, another user, anonymous."""
+
+from http import HTTPStatus
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from SyroMusic.models import Collaborator, Playlist, Share
+
+from .factories import make_playlist, make_song, make_user
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["owner", "admin", "edit", "view", "stranger", "anonymous"]
+# What each role may do with a *private* playlist: see it, change entries, manage details/collaborators, delete.
+MATRIX = {
+    "owner": {"see": True, "entries": True, "manage": True, "delete": True},
+    "admin": {"see": True, "entries": True, "manage": True, "delete": False},
+    "edit": {"see": True, "entries": True, "manage": False, "delete": False},
+    "view": {"see": True, "entries": False, "manage": False, "delete": False},
+    "stranger": {"see": False, "entries": False, "manage": False, "delete": False},
+    "anonymous": {"see": False, "entries": False, "manage": False, "delete": False},
+}
+
+
+@pytest.fixture
+def setup():
+    owner = make_user("owner")
+    songs = [make_song(f"S{n}") for n in range(3)]
+    playlist = make_playlist(owner=owner, name="Private", is_public=False, songs=songs)
+    users = {"owner": owner, "stranger": make_user("stranger"), "anonymous": None}
+    for level in ("admin", "edit", "view"):
+        users[level] = make_user(level)
+        Collaborator.objects.create(playlist=playlist, user=users[level], level=level)
+    return playlist, users, songs
+
+
+def page_client(user):
+    client = Client()
+    if user:
+        client.force_login(user)
+    return client
+
+
+def api_client(user):
+    client = APIClient()
+    if user:
+        client.force_authenticate(user)
+    return client
+
+
+def refused(response, role, allowed_to_see):
+    if role == "anonymous" and response.request["REQUEST_METHOD"] == "POST" and "/api/" not in response.request["PATH_INFO"]:
+        return response.status_code == HTTPStatus.FOUND and "/accounts/login/" in response["Location"]
+    if role == "anonymous" and "/api/" in response.request["PATH_INFO"] and response.request["REQUEST_METHOD"] != "GET":
+        return response.status_code == HTTPStatus.UNAUTHORIZED
+    return response.status_code == (HTTPStatus.FORBIDDEN if allowed_to_see else HTTPStatus.NOT_FOUND)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_playlist_pages_follow_the_matrix(setup, role):
+    playlist, users, songs = setup
+    can = MATRIX[role]
+    client = page_client(users[role])
+    base = f"/music/playlists/{playlist.pk}/"
+    seen = client.get(base)
+    assert seen.status_code == (HTTPStatus.OK if can["see"] else HTTPStatus.NOT_FOUND)
+    assert ("S0" in seen.content.decode()) is can["see"]
+    entry = playlist.entries.order_by("position").first()
+    move = client.post(f"{base}entries/{entry.pk}/move/", {"position": 2})
+    assert (move.status_code == HTTPStatus.FOUND and "/accounts/" not in move["Location"]) if can["entries"] else refused(move, role, can["see"])
+    manage = client.get(f"{base}collaborators/")
+    assert manage.status_code == HTTPStatus.OK if can["manage"] else (manage.status_code in (302, 403, 404))
+    delete = client.post(f"{base}delete/")
+    if can["delete"]:
+        assert not Playlist.objects.filter(pk=playlist.pk).exists()
+    else:
+        assert refused(delete, role, can["see"]) and Playlist.objects.filter(pk=playlist.pk).exists()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_api_follows_the_matrix(setup, role):
+    playlist, users, songs = setup
+    can = MATRIX[role]
+    client = api_client(users[role])
+    base = f"/api/v1/playlists/{playlist.pk}/"
+    assert client.get(base).status_code == (200 if can["see"] else 404)
+    listed = {p["name"] for p in client.get("/api/v1/playlists/").json()["results"]}
+    assert ("Private" in listed) is can["see"]
+    added = client.post(f"{base}entries/", {"song": songs[0].pk}, format="json")
+    assert added.status_code == 201 if can["entries"] else refused(added, role, can["see"])
+    renamed = client.patch(base, {"description": "changed"}, format="json")
+    assert renamed.status_code == 200 if can["manage"] else refused(renamed, role, can["see"])
+    deleted = client.delete(base)
+    assert deleted.status_code == 204 if can["delete"] else refused(deleted, role, can["see"])
+
+
+def test_managing_collaborators(setup):
+    playlist, users, songs = setup
+    admin = page_client(users["admin"])
+    newcomer = make_user("newcomer")
+    response = admin.post(f"/music/playlists/{playlist.pk}/collaborators/", {"username": "newcomer", "level": "edit"}, follow=True)
+    assert "newcomer added: Edit (add, remove, reorder)." in response.content.decode()
+    assert playlist.allows(newcomer, "edit") and not playlist.allows(newcomer, "admin")
+    admin.post(f"/music/playlists/{playlist.pk}/collaborators/", {"username": "newcomer", "level": "view"})
+    assert playlist.access_for(newcomer) == "view"
+    admin.post(f"/music/playlists/{playlist.pk}/collaborators/", {"remove": str(newcomer.pk)})
+    assert playlist.access_for(newcomer) is None
+    for data, error in [({"username": "ghost", "level": "edit"}, "There is no listener called &#x27;ghost&#x27;."),
+                        ({"username": "owner", "level": "edit"}, "The owner already has every right.")]:
+        assert error in admin.post(f"/music/playlists/{playlist.pk}/collaborators/", data).content.decode()
+
+
+def test_sharing_a_private_playlist_lets_the_recipient_view_it_and_shows_on_their_page(setup):
+    playlist, users, songs = setup
+    dana = make_user("dana")
+    owner = page_client(users["owner"])
+    response = owner.post(f"/music/playlists/{playlist.pk}/share/", {"username": "dana", "message": "For your drive"}, follow=True)
+    assert "Shared with dana." in response.content.decode()
+    assert Share.objects.get().message == "For your drive" and playlist.access_for(dana) == "view"
+    page = page_client(dana).get("/music/users/dana/").content.decode()
+    assert "Private</a>" in page and "from owner" in page and "“For your drive”" in page
+    assert page_client(dana).get(f"/music/playlists/{playlist.pk}/").status_code == 200
+    # Nobody else sees what was shared with dana.
+    assert "For your drive" not in page_client(users["stranger"]).get("/music/users/dana/").content.decode()
+
+
+def test_a_collaborative_playlist_shows_who_added_each_entry(setup):
+    playlist, users, songs = setup
+    playlist.add_song(songs[1], by=users["edit"])
+    html = page_client(users["view"]).get(f"/music/playlists/{playlist.pk}/").content.decode()
+    assert '<th scope="col">Added by</th>' in html and "<td>edit <time" in html

@@ -222,3 +222,35 @@ class ShareForm(forms.Form):
         if user.pk == self.playlist.owner_id:
             raise forms.ValidationError("That is the playlist's owner.")
         return user
+
+
+class PlaylistImportForm(forms.Form):
+    MAX_BYTES = 1_000_000
+
+    file = forms.FileField(help_text="An .m3u, .m3u8 or .xspf file, up to 1 MB.")
+    name = forms.CharField(max_length=200, required=False, help_text="Default: the file's name.")
+
+    def __init__(self, *args, owner, **kwargs):
+        self.owner = owner
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        from .playlist_files import UnreadableFile, parse_playlist_file
+
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is None:
+            return cleaned
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 1 MB.")
+        try:
+            cleaned["items"] = parse_playlist_file(upload.name, upload.read())
+        except UnreadableFile as error:
+            raise forms.ValidationError(str(error)) from None
+        if not cleaned["items"]:
+            raise forms.ValidationError("The file lists no songs.")
+        name = cleaned.get("name") or upload.name.rsplit(".", 1)[0][:200] or "Imported"
+        if Playlist.objects.filter(owner=self.owner, name=name).exists():
+            raise forms.ValidationError(f"You already have a playlist called {name!r}: choose another name.")
+        cleaned["name"] = name
+        return cleaned

@@ -586,3 +586,16 @@ def playlist_share(*, playlist, sender, recipient, message=""):
         Collaborator.objects.create(playlist=playlist, user=recipient, level=Collaborator.Level.VIEW)
     caching.bump(caching.PLAYLISTS)
     return share
+
+
+@transaction.atomic
+def playlist_create_from_matches(*, owner, name, matches, is_public=False):
+    """A new playlist holding the matched songs of an imported file, in the file's order."""
+    playlist = Playlist.objects.create(owner=owner, name=name, is_public=is_public)
+    songs = [song for _, song, _ in matches if song is not None]
+    PlaylistEntry.objects.bulk_create(
+        PlaylistEntry(playlist=playlist, song=song, position=position, added_by=owner)
+        for position, song in enumerate(songs, start=1)
+    )
+    caching.bump(caching.PLAYLISTS)
+    return playlist

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("music/playlists/", views.playlist_list, name="playlist-list"),
     path("music/playlists/<int:pk>/", views.playlist_detail, name="playlist-detail"),
     path("music/playlists/new/", views.playlist_create, name="playlist-create"),
+    path("music/playlists/import/", views.playlist_import, name="playlist-import"),
+    re_path(r"^music/playlists/(?P<pk>[0-9]+)/export\.(?P<kind>m3u8|xspf|jspf)$", views.playlist_export, name="playlist-export"),
     path("music/playlists/<int:pk>/edit/", views.playlist_edit, name="playlist-edit"),
     path("music/playlists/<int:pk>/delete/", views.playlist_delete, name="playlist-delete"),
     path("music/playlists/<int:pk>/add/", views.playlist_add, name="playlist-add"),

@@ -14,7 +14,8 @@ from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Sum
 from django.db.models.functions import Lower
-from django.http import Http404, HttpResponseServerError
+from django.http import Http404, HttpResponse, HttpResponseServerError
+from django.utils.http import content_disposition_header
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -23,13 +24,15 @@ from . import caching
 from .api.errors import problem_response
 from .caching import cache_page_for_visitors
 from .forms import (
-    AddSongForm, AlbumListForm, ArtistListForm, CollaboratorForm, MoveEntryForm, PlaylistForm, ProfileForm, ShareForm,
-    SignUpForm, SongListForm,
+    AddSongForm, AlbumListForm, ArtistListForm, CollaboratorForm, MoveEntryForm, PlaylistForm, PlaylistImportForm,
+    ProfileForm, ShareForm, SignUpForm, SongListForm,
 )
 from .models import (
     Album, Artist, Collaborator, Follow, Genre, Playlist, PlaylistEntry, Profile, Share, Song, catalogue_counts,
+    make_slug,
 )
-from .services import playlist_share
+from .playlist_files import CONTENT_TYPES, EXPORTERS, match_items
+from .services import playlist_create_from_matches, playlist_share
 from .security import login_blocked, record_login_failure
 from .pagination import CataloguePaginator, page_of, page_window
 
@@ -396,3 +399,27 @@ def safe_next(request, default):
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return default
+
+
+def playlist_export(request, pk, kind):
+    playlist = get_object_or_404(Playlist.objects.visible_to(request.user).select_related("owner"), pk=pk)
+    entries = playlist.entries_in_order()
+    body = EXPORTERS[kind](playlist, entries, request.build_absolute_uri)
+    response = HttpResponse(body, content_type=CONTENT_TYPES[kind])
+    filename = f"{make_slug(playlist.name, 100)}.{kind}"
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    return response
+
+
+@login_required
+def playlist_import(request):
+    form = PlaylistImportForm(request.POST or None, request.FILES or None, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        matches = match_items(form.cleaned_data["items"])
+        playlist = playlist_create_from_matches(owner=request.user, name=form.cleaned_data["name"], matches=matches)
+        found = sum(1 for _, song, _ in matches if song)
+        return render(
+            request, "syromusic/playlist_import_report.html",
+            {"playlist": playlist, "matches": matches, "found": found, "missed": len(matches) - found},
+        )
+    return render(request, "syromusic/playlist_import.html", {"form": form})

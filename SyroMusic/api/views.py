@@ -4,7 +4,9 @@ import django_filters
 from django import forms
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import filters, mixins, permissions, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -14,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from SyroMusic.models import Album, Artist, Genre, Playlist, PlaylistEntry, Song
+from SyroMusic.playlist_files import CONTENT_TYPES, EXPORTERS
 
 from . import serializers
 from .pagination import CatalogueListPagination, CataloguePageNumberPagination
@@ -243,6 +246,21 @@ class PlaylistViewSet(viewsets.ModelViewSet):
         except ValueError as error:
             raise ValidationError({"position": [str(error)]}) from None
         return Response(serializers.PlaylistEntrySerializer(self._entries(playlist).get(pk=entry.pk), context={"request": request}).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=list(EXPORTERS), description="File format.")],
+        responses={
+            (200, "audio/x-mpegurl"): OpenApiTypes.STR,
+            (200, "application/xspf+xml"): OpenApiTypes.STR,
+            (200, "application/json"): OpenApiTypes.OBJECT,
+        },
+        description="The playlist as an M3U8, XSPF or JSPF file; each location is the song's page.",
+    )
+    @action(detail=True, methods=["get"], url_path=r"export/(?P<kind>m3u8|xspf|jspf)", url_name="export")
+    def export(self, request, pk=None, kind=None):
+        playlist = self.get_object()
+        body = EXPORTERS[kind](playlist, playlist.entries_in_order(), request.build_absolute_uri)
+        return HttpResponse(body, content_type=CONTENT_TYPES[kind])
 
     def _entries(self, playlist):
         return playlist.entries.select_related("song__album", "song__artist", "added_by").order_by("position")

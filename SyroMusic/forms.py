@@ -168,15 +168,31 @@ class PlaylistForm(forms.ModelForm):
 
 
 class AddSongForm(forms.Form):
-    song = forms.IntegerField(min_value=1, error_messages={"min_value": "There is no such song."})
+    """One song, or every song of an album in tracklist order."""
 
-    def clean_song(self):
-        from .models import Song
+    song = forms.IntegerField(min_value=1, required=False, error_messages={"min_value": "There is no such song."})
+    album = forms.IntegerField(min_value=1, required=False, error_messages={"min_value": "There is no such album."})
 
-        try:
-            return Song.objects.get(pk=self.cleaned_data["song"])
-        except Song.DoesNotExist:
-            raise forms.ValidationError("There is no such song.") from None
+    def clean(self):
+        from .models import Album, Song
+
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        if cleaned.get("album"):
+            album = Album.objects.filter(pk=cleaned["album"]).first()
+            if album is None:
+                raise forms.ValidationError("There is no such album.")
+            cleaned["songs"] = list(album.songs.in_tracklist_order())
+            cleaned["label"] = f"{len(cleaned['songs'])} songs of “{album.title}”"
+        elif cleaned.get("song"):
+            song = Song.objects.filter(pk=cleaned["song"]).first()
+            if song is None:
+                raise forms.ValidationError("There is no such song.")
+            cleaned["songs"], cleaned["label"] = [song], f"“{song.title}”"
+        else:
+            raise forms.ValidationError("Choose a song or an album to add.")
+        return cleaned
 
 
 class MoveEntryForm(forms.Form):

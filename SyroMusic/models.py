@@ -337,6 +337,18 @@ class Playlist(models.Model):
         return entry
 
     @transaction.atomic
+    def add_songs(self, songs, *, by):
+        """Append songs, in the order given, after the last entry."""
+        self._lock()
+        start = self.entries.count() + 1
+        entries = PlaylistEntry.objects.bulk_create(
+            PlaylistEntry(playlist=self, song=song, position=position, added_by=by)
+            for position, song in enumerate(songs, start=start)
+        )
+        self._touch()
+        return entries
+
+    @transaction.atomic
     def remove_entry(self, entry):
         self._lock()
         count = self.entries.count()

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import Lower
 from django.http import Http404, HttpResponse, HttpResponseServerError
 from django.utils.http import content_disposition_header
@@ -110,6 +110,8 @@ def album_detail(request, pk):
         "total_duration_ms": sum(song.duration_ms or 0 for song in songs),
         "other_albums": album.artist.albums.exclude(pk=album.pk).order_by("-release_date", "-id")[:12],
     }
+    if request.user.is_authenticated:
+        context["my_playlists"] = editable_playlists(request.user)
     return render(request, "syromusic/album_detail.html", context)
 
 
@@ -131,8 +133,14 @@ def song_detail(request, pk):
     )
     context = {"song": song, "playlists": playlists}
     if request.user.is_authenticated:
-        context["my_playlists"] = request.user.playlists.order_by(Lower("name"), "id").only("id", "name")
+        context["my_playlists"] = editable_playlists(request.user)
     return render(request, "syromusic/song_detail.html", context)
+
+
+def editable_playlists(user):
+    """The playlists a user may add songs to: their own and those they edit, for "Add to" forms."""
+    editing = Collaborator.objects.filter(playlist=OuterRef("pk"), user=user, level__in=["edit", "admin"])
+    return Playlist.objects.filter(Q(owner=user) | Exists(editing)).order_by(Lower("name"), "id").only("id", "name")
 
 
 @cache_page_for_visitors(*BOTH)
@@ -349,17 +357,17 @@ def playlist_share_view(request, pk):
 @login_required
 @require_POST
 def playlist_add(request, pk=None):
-    """Add a song to one of the user's playlists, named in the URL or chosen in the form."""
+    """Add a song or a whole album to a playlist, named in the URL or chosen in the form."""
     pk = pk or request.POST.get("playlist", "")
     if not str(pk).isdigit():
         raise Http404("No playlist chosen.")
     playlist = playlist_for(request, int(pk), "edit")
     form = AddSongForm(request.POST)
     if form.is_valid():
-        playlist.add_song(form.cleaned_data["song"], by=request.user)
-        messages.success(request, f"Added “{form.cleaned_data['song'].title}” to {playlist.name}.")
+        playlist.add_songs(form.cleaned_data["songs"], by=request.user)
+        messages.success(request, f"Added {form.cleaned_data['label']} to {playlist.name}.")
     else:
-        messages.error(request, " ".join(form.errors["song"]))
+        messages.error(request, " ".join(message for messages_ in form.errors.values() for message in messages_))
     return redirect(safe_next(request, playlist.get_absolute_url()))
 
 

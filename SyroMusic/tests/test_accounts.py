@@ -309,3 +309,39 @@ class TestPlaylistPages:
         page = text(client.get("/music/playlists/new/"))
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
         assert client.post("/music/playlists/new/", {"name": "x", "csrfmiddlewaretoken": token}).status_code == HTTPStatus.FOUND
+
+
+class TestAddingFromTheAlbumPage:
+    def test_one_track_or_the_whole_album_in_tracklist_order(self):
+        from .factories import make_album
+
+        alice = make_user("alice")
+        playlist = make_playlist(owner=alice, name="Mine")
+        album = make_album("Blue")
+        tracks = [make_song(f"T{n}", album=album, track_number=n) for n in (2, 1, 3)]
+        client = logged_in(alice)
+        page = text(client.get(album.get_absolute_url()))
+        assert f'<button form="add-to-playlist" type="submit" name="song" value="{tracks[0].pk}"' in page
+        response = client.post("/music/playlists/add/", {"playlist": playlist.pk, "song": tracks[2].pk, "next": album.get_absolute_url()}, follow=True)
+        assert "Added “T3” to Mine." in text(response)
+        response = client.post("/music/playlists/add/", {"playlist": playlist.pk, "album": album.pk}, follow=True)
+        assert "Added 3 songs of “Blue” to Mine." in text(response)
+        order = list(playlist.entries.order_by("position").values_list("position", "song__title"))
+        assert order == [(1, "T3"), (2, "T1"), (3, "T2"), (4, "T3")]
+
+    def test_a_collaborator_with_edit_rights_gets_the_playlist_in_the_form(self):
+        from SyroMusic.models import Collaborator
+
+        alice, bob = make_user("alice"), make_user("bob")
+        shared = make_playlist(owner=alice, name="Shared")
+        viewing = make_playlist(owner=alice, name="Only viewing")
+        Collaborator.objects.create(playlist=shared, user=bob, level="edit")
+        Collaborator.objects.create(playlist=viewing, user=bob, level="view")
+        page = text(logged_in(bob).get(make_song().get_absolute_url()))
+        assert ">Shared</option>" in page and "Only viewing" not in page
+
+    def test_nothing_chosen_is_explained(self):
+        alice = make_user("alice")
+        playlist = make_playlist(owner=alice)
+        response = logged_in(alice).post(f"/music/playlists/{playlist.pk}/add/", {}, follow=True)
+        assert "Choose a song or an album to add." in text(response)

@@ -8,7 +8,7 @@ from rest_framework.validators import UniqueValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from SyroMusic.models import Album, Artist, Genre, Playlist, PlaylistEntry, Song
+from SyroMusic.models import Album, Artist, Collaborator, Genre, Playlist, PlaylistEntry, Song
 
 
 class PageUrlField(serializers.SerializerMethodField):
@@ -175,3 +175,47 @@ class MeSerializer(serializers.Serializer):
     username = serializers.CharField()
     is_staff = serializers.BooleanField()
     playlists_url = serializers.URLField()
+
+
+class CollaboratorSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField(source="user.pk", read_only=True)
+    username = serializers.CharField(max_length=150)
+    level = serializers.ChoiceField(choices=Collaborator.Level.choices)
+
+    def to_representation(self, collaborator):
+        return {"user_id": collaborator.user_id, "username": collaborator.user.get_username(), "level": collaborator.level}
+
+
+class ShareSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, help_text="Who to share the playlist with.")
+    message = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class ProfileSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    is_public = serializers.BooleanField()
+    bio = serializers.CharField(allow_null=True, help_text="Null when the profile is private.")
+    followers = serializers.IntegerField(allow_null=True)
+    following = serializers.IntegerField(allow_null=True)
+    you_follow = serializers.BooleanField(allow_null=True, help_text="Null when you are not logged in.")
+
+
+class PlaylistImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="An .m3u, .m3u8 or .xspf file, up to 1 MB.")
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class ImportedEntrySerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    artist = serializers.CharField()
+    title = serializers.CharField()
+    album = serializers.CharField()
+    song = serializers.IntegerField(allow_null=True)
+    note = serializers.CharField()
+
+
+class PlaylistImportReportSerializer(serializers.Serializer):
+    playlist = PlaylistSerializer()
+    matched = serializers.IntegerField()
+    missed = serializers.IntegerField()
+    entries = ImportedEntrySerializer(many=True)

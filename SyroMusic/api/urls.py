@@ -16,6 +16,7 @@ router.register("me/playlists", views.MyPlaylistViewSet, basename="me-playlists"
 
 urlpatterns = [
     path("me/", views.me, name="me"),
+    path("users/<str:username>/", views.user_profile, name="user"),
     path("auth/token/", views.token, name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

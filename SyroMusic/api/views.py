@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
+from django.contrib.auth import get_user_model
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -12,11 +13,14 @@ from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.exceptions import NotAuthenticated, NotFound, ValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from SyroMusic.models import Album, Artist, Genre, Playlist, PlaylistEntry, Song
-from SyroMusic.playlist_files import CONTENT_TYPES, EXPORTERS
+from SyroMusic.forms import PlaylistImportForm
+from SyroMusic.models import Album, Artist, Collaborator, Follow, Genre, Playlist, PlaylistEntry, Profile, Song
+from SyroMusic.playlist_files import CONTENT_TYPES, EXPORTERS, match_items
+from SyroMusic.services import playlist_create_from_matches, playlist_share
 
 from . import serializers
 from .pagination import CatalogueListPagination, CataloguePageNumberPagination
@@ -178,6 +182,8 @@ class PlaylistAccess(permissions.BasePermission):
             return True
         if view.action in ("entries", "entry"):
             return playlist.allows(request.user, "edit")
+        if view.action in ("collaborators", "collaborator", "share"):
+            return playlist.allows(request.user, "admin")
         return playlist.allows(request.user, "owner" if view.action == "destroy" else "admin")
 
 
@@ -262,6 +268,65 @@ class PlaylistViewSet(viewsets.ModelViewSet):
         body = EXPORTERS[kind](playlist, playlist.entries_in_order(), request.build_absolute_uri)
         return HttpResponse(body, content_type=CONTENT_TYPES[kind])
 
+    @extend_schema(methods=["get"], responses=serializers.CollaboratorSerializer(many=True))
+    @extend_schema(methods=["post"], request=serializers.CollaboratorSerializer, responses={201: serializers.CollaboratorSerializer},
+                   description="Add a collaborator, or change their level (admin collaborators and the owner).")
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def collaborators(self, request, pk=None):
+        playlist = self.get_object()
+        if request.method == "POST":
+            data = serializers.CollaboratorSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            user = listener_named(data.validated_data["username"], playlist)
+            collaborator, _ = Collaborator.objects.update_or_create(
+                playlist=playlist, user=user, defaults={"level": data.validated_data["level"]}
+            )
+            return Response(serializers.CollaboratorSerializer(collaborator).data, status=status.HTTP_201_CREATED)
+        collaborators = playlist.collaborators.select_related("user").order_by("user__username")
+        return Response(serializers.CollaboratorSerializer(collaborators, many=True).data)
+
+    @extend_schema(responses={204: None}, description="Remove a collaborator.")
+    @action(detail=True, methods=["delete"], url_path=r"collaborators/(?P<user_id>\d+)", url_name="collaborator")
+    def collaborator(self, request, pk=None, user_id=None):
+        playlist = self.get_object()
+        get_object_or_404(Collaborator, playlist=playlist, user_id=user_id).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=serializers.ShareSerializer, responses={201: None},
+                   description="Share with a listener and a message; a private playlist lets them view it.")
+    @action(detail=True, methods=["post"])
+    def share(self, request, pk=None):
+        playlist = self.get_object()
+        data = serializers.ShareSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        recipient = listener_named(data.validated_data["username"], playlist)
+        playlist_share(playlist=playlist, sender=request.user, recipient=recipient, message=data.validated_data["message"])
+        return Response(status=status.HTTP_201_CREATED)
+
+    @extend_schema(request={"multipart/form-data": serializers.PlaylistImportSerializer},
+                   responses={201: serializers.PlaylistImportReportSerializer},
+                   description="Create a private playlist from an M3U/M3U8/XSPF file; the report says what matched.")
+    @action(detail=False, methods=["post"], url_path="import", url_name="import",
+            parser_classes=[MultiPartParser], permission_classes=[permissions.IsAuthenticated])
+    def import_file(self, request):
+        form = PlaylistImportForm(request.data, request.FILES, owner=request.user)
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        matches = match_items(form.cleaned_data["items"])
+        playlist = playlist_create_from_matches(owner=request.user, name=form.cleaned_data["name"], matches=matches)
+        playlist = self.get_queryset().get(pk=playlist.pk)
+        entries = [
+            {"number": item.number, "artist": item.artist, "title": item.title, "album": item.album,
+             "song": song.pk if song else None, "note": note}
+            for item, song, note in matches
+        ]
+        found = sum(1 for entry in entries if entry["song"])
+        report = {
+            "playlist": serializers.PlaylistSerializer(playlist, context={"request": request}).data,
+            "matched": found, "missed": len(entries) - found, "entries": entries,
+        }
+        return Response(report, status=status.HTTP_201_CREATED)
+
     def _entries(self, playlist):
         return playlist.entries.select_related("song__album", "song__artist", "added_by").order_by("position")
 
@@ -311,3 +376,38 @@ def token(request):
     credentials.is_valid(raise_exception=True)
     issued, _ = Token.objects.get_or_create(user=credentials.validated_data["user"])
     return Response({"token": issued.key})
+
+
+def listener_named(username, playlist):
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise ValidationError({"username": [f"There is no listener called {username!r}."]})
+    if user.pk == playlist.owner_id:
+        raise ValidationError({"username": ["That is the playlist's owner."]})
+    return user
+
+
+@extend_schema(methods=["get"], responses=serializers.ProfileSerializer)
+@extend_schema(methods=["post", "delete"], request=None, responses=serializers.ProfileSerializer,
+               description="POST follows the listener, DELETE unfollows.")
+@api_view(["GET", "POST", "DELETE"])
+@permission_classes([permissions.IsAuthenticatedOrReadOnly])
+def user_profile(request, username):
+    """A listener's profile; a private one shows nothing but the name."""
+    person = get_object_or_404(get_user_model().objects.select_related("profile"), username=username)
+    if request.method == "POST":
+        if person.pk == request.user.pk:
+            raise ValidationError({"username": ["You cannot follow yourself."]})
+        Follow.objects.get_or_create(follower=request.user, followed=person)
+    elif request.method == "DELETE":
+        Follow.objects.filter(follower=request.user, followed=person).delete()
+    profile = getattr(person, "profile", None) or Profile(user=person)
+    visible = profile.is_public or person.pk == request.user.pk
+    followers, following = Follow.objects.counts_for(person) if visible else (None, None)
+    you_follow = (
+        Follow.objects.filter(follower=request.user, followed=person).exists() if request.user.is_authenticated else None
+    )
+    return Response({
+        "username": person.get_username(), "is_public": profile.is_public, "bio": profile.bio if visible else None,
+        "followers": followers, "following": following, "you_follow": you_follow,
+    })

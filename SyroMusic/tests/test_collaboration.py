@@ -131,3 +131,53 @@ def test_a_collaborative_playlist_shows_who_added_each_entry(setup):
     playlist.add_song(songs[1], by=users["edit"])
     html = page_client(users["view"]).get(f"/music/playlists/{playlist.pk}/").content.decode()
     assert '<th scope="col">Added by</th>' in html and "<td>edit <time" in html
+
+
+class TestTheSameOperationsThroughTheApi:
+    def test_collaborators_are_listed_added_changed_and_removed_by_admins(self, setup):
+        playlist, users, songs = setup
+        admin = api_client(users["admin"])
+        base = f"/api/v1/playlists/{playlist.pk}/collaborators/"
+        newcomer = make_user("newcomer")
+        assert admin.post(base, {"username": "newcomer", "level": "edit"}, format="json").json() == {
+            "user_id": newcomer.pk, "username": "newcomer", "level": "edit",
+        }
+        assert [c["username"] for c in admin.get(base).json()] == ["admin", "edit", "newcomer", "view"]
+        assert admin.delete(f"{base}{newcomer.pk}/").status_code == 204
+        assert api_client(users["edit"]).post(base, {"username": "newcomer", "level": "admin"}, format="json").status_code == 403
+        body = admin.post(base, {"username": "ghost", "level": "edit"}, format="json").json()
+        assert body["errors"] == {"username": ["There is no listener called 'ghost'."]}
+
+    def test_sharing(self, setup):
+        playlist, users, songs = setup
+        dana = make_user("dana")
+        response = api_client(users["owner"]).post(f"/api/v1/playlists/{playlist.pk}/share/", {"username": "dana", "message": "Hi"}, format="json")
+        assert response.status_code == 201
+        assert api_client(dana).get(f"/api/v1/playlists/{playlist.pk}/").status_code == 200
+
+    def test_profiles_and_follows(self, setup):
+        playlist, users, songs = setup
+        from SyroMusic.models import Profile
+
+        Profile.objects.create(user=users["view"], bio="hidden", is_public=False)
+        client = api_client(users["stranger"])
+        assert client.post("/api/v1/users/owner/").json() == {
+            "username": "owner", "is_public": True, "bio": "", "followers": 1, "following": 0, "you_follow": True,
+        }
+        assert client.delete("/api/v1/users/owner/").json()["followers"] == 0
+        assert client.get("/api/v1/users/view/").json() == {
+            "username": "view", "is_public": False, "bio": None, "followers": None, "following": None, "you_follow": False,
+        }
+        assert APIClient().post("/api/v1/users/owner/").status_code == 401
+        assert client.post("/api/v1/users/stranger/").json()["errors"] == {"username": ["You cannot follow yourself."]}
+
+    def test_importing_a_file(self, setup):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        playlist, users, songs = setup
+        client = api_client(users["stranger"])
+        file = SimpleUploadedFile("mix.m3u8", f"#EXTINF:1,{songs[0].artist.name} - s0\nx.mp3\n#EXTINF:1,Nobody - Nothing\ny.mp3\n".encode())
+        report = client.post("/api/v1/playlists/import/", {"file": file}, format="multipart").json()
+        assert (report["playlist"]["name"], report["matched"], report["missed"]) == ("mix", 1, 1)
+        assert report["entries"][0]["song"] == songs[0].pk and report["entries"][1]["note"].startswith("no artist called")
+        assert APIClient().post("/api/v1/playlists/import/", {}, format="multipart").status_code == 401

@@ -8,7 +8,7 @@ from rest_framework.validators import UniqueValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from SyroMusic.models import Album, Artist, Collaborator, Genre, Playlist, PlaylistEntry, Song
+from SyroMusic.models import Album, Artist, Collaborator, Genre, Playlist, PlaylistEntry, Profile, Song
 
 
 class PageUrlField(serializers.SerializerMethodField):
@@ -174,7 +174,15 @@ class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     is_staff = serializers.BooleanField()
+    bio = serializers.CharField()
+    is_public = serializers.BooleanField()
     playlists_url = serializers.URLField()
+
+
+class MyProfileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Profile
+        fields = ["bio", "is_public"]
 
 
 class CollaboratorSerializer(serializers.Serializer):

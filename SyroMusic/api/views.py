@@ -331,17 +331,26 @@ class PlaylistViewSet(viewsets.ModelViewSet):
         return playlist.entries.select_related("song__album", "song__artist", "added_by").order_by("position")
 
 
-@extend_schema(responses=serializers.MeSerializer)
-@api_view(["GET"])
+@extend_schema(methods=["get"], responses=serializers.MeSerializer)
+@extend_schema(methods=["patch"], request=serializers.MyProfileSerializer, responses=serializers.MeSerializer,
+               description="Change your bio and whether your profile is public.")
+@api_view(["GET", "PATCH"])
 @permission_classes([permissions.IsAuthenticated])
 def me(request):
-    """Who you are logged in as."""
+    """Who you are logged in as, with your profile."""
     user = request.user
+    profile = Profile.objects.filter(user=user).first() or Profile(user=user)
+    if request.method == "PATCH":
+        data = serializers.MyProfileSerializer(profile, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        profile = data.save()
     return Response(
         {
             "id": user.pk,
             "username": user.get_username(),
             "is_staff": user.is_staff,
+            "bio": profile.bio,
+            "is_public": profile.is_public,
             "playlists_url": reverse("api:me-playlists-list", request=request),
         }
     )

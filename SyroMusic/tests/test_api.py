@@ -352,9 +352,12 @@ class TestPlaylists:
         make_playlist(owner=make_user("bob"), name="Bob's", is_public=True)
         client = as_user(alice)
         assert client.get("/api/v1/me/").json() == {
-            "id": alice.pk, "username": "alice", "is_staff": False,
+            "id": alice.pk, "username": "alice", "is_staff": False, "bio": "", "is_public": True,
             "playlists_url": "http://testserver/api/v1/me/playlists/",
         }
+        changed = client.patch("/api/v1/me/", {"bio": "Jazz fan", "is_public": False}, format="json").json()
+        assert (changed["bio"], changed["is_public"]) == ("Jazz fan", False)
+        assert problem(client.patch("/api/v1/me/", {"bio": "x" * 2001}, format="json"))["status"] == 400
         assert {p["name"] for p in client.get("/api/v1/me/playlists/").json()["results"]} == {"Public", "Private"}
         assert problem(api.get("/api/v1/me/"))["status"] == 401
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Count
 
-from .models import Album, Artist, Genre, Playlist, PlaylistEntry, Song
+from .models import Album, Artist, Collaborator, Follow, Genre, Playlist, PlaylistEntry, Profile, Share, Song
 
 
 # A URL typed without a scheme means https (Django 6's default, chosen now).
@@ -195,3 +195,42 @@ class PlaylistEntryAdmin(admin.ModelAdmin):
     autocomplete_fields = ["playlist", "song", "added_by"]
     readonly_fields = ["added_at"]
     ordering = ["playlist", "position"]
+
+
+@admin.register(Collaborator)
+class CollaboratorAdmin(admin.ModelAdmin):
+    list_display = ["playlist", "user", "level", "added_at"]
+    list_filter = ["level"]
+    list_select_related = ["playlist", "user"]
+    search_fields = ["playlist__name", "user__username"]
+    autocomplete_fields = ["playlist", "user"]
+    readonly_fields = ["added_at"]
+
+
+@admin.register(Share)
+class ShareAdmin(admin.ModelAdmin):
+    list_display = ["playlist", "sender", "recipient", "created_at"]
+    list_select_related = ["playlist", "sender", "recipient"]
+    search_fields = ["playlist__name", "sender__username", "recipient__username"]
+    autocomplete_fields = ["playlist", "sender", "recipient"]
+    readonly_fields = ["created_at"]
+    list_filter = ["created_at"]
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "is_public"]
+    list_filter = ["is_public"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "bio"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Follow)
+class FollowAdmin(admin.ModelAdmin):
+    list_display = ["follower", "followed", "created_at"]
+    list_select_related = ["follower", "followed"]
+    search_fields = ["follower__username", "followed__username"]
+    autocomplete_fields = ["follower", "followed"]
+    readonly_fields = ["created_at"]
+    list_filter = ["created_at"]

@@ -25,13 +25,25 @@ def seed(songs):
     call_command("seed_catalogue", songs=songs, no_progress=True, stdout=None)
 
 
-MODELS = ["genre", "artist", "album", "song", "playlist", "playlistentry"]
+MODELS = ["genre", "artist", "album", "song", "playlist", "playlistentry", "collaborator", "share", "profile", "follow"]
+
+
+def make_collaboration():
+    from SyroMusic.models import Collaborator, Follow, Profile, Share
+
+    owner, friend = make_user("owner"), make_user("friend")
+    playlist = Playlist.objects.get(pk=2)
+    Collaborator.objects.create(playlist=playlist, user=friend, level="edit")
+    Share.objects.create(playlist=playlist, sender=owner, recipient=friend, message="hi")
+    Profile.objects.create(user=owner, bio="bio")
+    Follow.objects.create(follower=friend, followed=owner)
 
 
 @pytest.mark.parametrize("model", MODELS)
 def test_every_admin_page_renders(staff_client, model):
     seed(200)
-    obj_id = {"playlist": 2, "playlistentry": 1}.get(model, 1)
+    make_collaboration()
+    obj_id = {"playlist": 2, "playlistentry": 1}.get(model) or apps_model(model).objects.values_list("pk", flat=True).first()
     for url in (
         reverse(f"admin:SyroMusic_{model}_changelist"),
         reverse(f"admin:SyroMusic_{model}_changelist") + "?q=a",
@@ -39,6 +51,12 @@ def test_every_admin_page_renders(staff_client, model):
         reverse(f"admin:SyroMusic_{model}_change", args=[obj_id]),
     ):
         assert staff_client.get(url).status_code == HTTPStatus.OK, url
+
+
+def apps_model(name):
+    from django.apps import apps
+
+    return apps.get_model("SyroMusic", name)
 
 
 def test_admin_pages_need_a_staff_login(client):

@@ -210,34 +210,32 @@ class ListenerField(forms.CharField):
             raise forms.ValidationError(f"There is no listener called {username!r}.") from None
 
 
-class CollaboratorForm(forms.Form):
+class PlaylistListenerForm(forms.Form):
+    """A form naming another listener for a playlist (not its owner, who has every right)."""
+
     username = ListenerField(max_length=150)
+
+    def __init__(self, *args, playlist, **kwargs):
+        self.playlist = playlist
+        super().__init__(*args, **kwargs)
+
+    def clean_username(self):
+        return check_not_owner(self.cleaned_data["username"], self.playlist)
+
+
+def check_not_owner(user, playlist):
+    if user.pk == playlist.owner_id:
+        raise forms.ValidationError("That is the playlist's owner, who has every right.")
+    return user
+
+
+class CollaboratorForm(PlaylistListenerForm):
     level = forms.ChoiceField(choices=Collaborator.Level.choices, initial=Collaborator.Level.EDIT)
 
-    def __init__(self, *args, playlist, **kwargs):
-        self.playlist = playlist
-        super().__init__(*args, **kwargs)
 
-    def clean_username(self):
-        user = self.cleaned_data["username"]
-        if user.pk == self.playlist.owner_id:
-            raise forms.ValidationError("The owner already has every right.")
-        return user
-
-
-class ShareForm(forms.Form):
+class ShareForm(PlaylistListenerForm):
     username = ListenerField(max_length=150, label="Share with (username)")
     message = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
-
-    def __init__(self, *args, playlist, **kwargs):
-        self.playlist = playlist
-        super().__init__(*args, **kwargs)
-
-    def clean_username(self):
-        user = self.cleaned_data["username"]
-        if user.pk == self.playlist.owner_id:
-            raise forms.ValidationError("That is the playlist's owner.")
-        return user
 
 
 class PlaylistImportForm(forms.Form):

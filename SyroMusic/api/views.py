@@ -5,6 +5,7 @@ from django import forms
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -17,7 +18,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from SyroMusic.forms import PlaylistImportForm
+from SyroMusic.forms import ListenerField, PlaylistImportForm, check_not_owner
 from SyroMusic.models import Album, Artist, Collaborator, Follow, Genre, Playlist, PlaylistEntry, Profile, Song
 from SyroMusic.playlist_files import CONTENT_TYPES, EXPORTERS, match_items
 from SyroMusic.services import playlist_create_from_matches, playlist_share
@@ -388,12 +389,11 @@ def token(request):
 
 
 def listener_named(username, playlist):
-    user = get_user_model().objects.filter(username=username).first()
-    if user is None:
-        raise ValidationError({"username": [f"There is no listener called {username!r}."]})
-    if user.pk == playlist.owner_id:
-        raise ValidationError({"username": ["That is the playlist's owner."]})
-    return user
+    """The same rules as the pages' forms: an existing listener, not the owner."""
+    try:
+        return check_not_owner(ListenerField().clean(username), playlist)
+    except DjangoValidationError as error:
+        raise ValidationError({"username": error.messages}) from None
 
 
 @extend_schema(methods=["get"], responses=serializers.ProfileSerializer)

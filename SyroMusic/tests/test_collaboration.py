@@ -108,7 +108,7 @@ def test_managing_collaborators(setup):
     admin.post(f"/music/playlists/{playlist.pk}/collaborators/", {"remove": str(newcomer.pk)})
     assert playlist.access_for(newcomer) is None
     for data, error in [({"username": "ghost", "level": "edit"}, "There is no listener called &#x27;ghost&#x27;."),
-                        ({"username": "owner", "level": "edit"}, "The owner already has every right.")]:
+                        ({"username": "owner", "level": "edit"}, "That is the playlist&#x27;s owner, who has every right.")]:
         assert error in admin.post(f"/music/playlists/{playlist.pk}/collaborators/", data).content.decode()
 
 

@@ -98,7 +98,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "SyroMusic.ops.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "SyroMusic.security.ContentSecurityPolicyMiddleware",
+    "SyroMusic.ops.BodyLimitMiddleware",
     # Static files first: served (precompressed) before any other middleware does work.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Compresses pages and API responses; adds random bytes per response against BREACH.
@@ -113,7 +116,33 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "SyroMusic.api.throttling.RateLimitHeadersMiddleware",
     "SyroMusic.api.errors.RefuseNulCharactersMiddleware",
+    "SyroMusic.ops.DatabaseUnavailableMiddleware",
 ]
+
+# Production behind HTTPS (HTTPS=1): redirect to https, HSTS, cookies only over https.
+# `DEBUG=0 python manage.py check --deploy` then reports nothing.
+HTTPS = env_bool("HTTPS", False)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", HTTPS)
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # forms carry the token; no script reads the cookie
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Everything the pages load comes from this site; album covers may be any https image.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: https:; script-src 'self'; style-src 'self'; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+)
+# Refuse request bodies larger than this with 413 (uploads included).
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 5_000_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 
 # The toolbar is a development aid: only with DEBUG on, and only if installed (requirements-dev.txt).
 DEBUG_TOOLBAR = DEBUG and importlib.util.find_spec("debug_toolbar") is not None
@@ -212,6 +241,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# Behind reverse proxies (TRUSTED_PROXIES > 0) the proxy says whether the client used https.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+if TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 # The REST API under /api/v1/.
 API_THROTTLE_RATES = {
     "anonymous": env_int("API_ANON_PER_HOUR", 100),
@@ -229,7 +263,7 @@ REST_FRAMEWORK = {
         "SyroMusic.api.throttling.UserRateThrottle",
     ],
     # How many reverse proxies in front of the app append to X-Forwarded-For; 0 trusts no such header.
-    "NUM_PROXIES": env_int("TRUSTED_PROXIES", 0),
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "SyroMusic.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
@@ -252,11 +286,26 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# LOG_FORMAT=json: every log line (including one per request) is a JSON object.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: expected plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {
+            "format": '{"time": "%(asctime)s", "level": "%(levelname)s", "logger": "%(name)s", "message": %(message)s}'
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "requests": {"class": "logging.StreamHandler", "formatter": "json" if LOG_FORMAT == "json" else "plain"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "syromusic.requests": {"handlers": ["requests"], "level": "INFO", "propagate": False},
+    },
 }

@@ -2,9 +2,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from SyroMusic import views
+from SyroMusic import ops, views
 
 urlpatterns = [
+    path("favicon.ico", ops.favicon),
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
     path("", include("SyroMusic.urls")),
     # Accounts: Django's views (password change and reset) plus ours, under Django's URL names.
     path("accounts/login/", views.RateLimitedLoginView.as_view(), name="login"),

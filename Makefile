@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_SONGS ?= 5000
 
-.PHONY: run test test-sqlite test-services setup clean
+.PHONY: run serve test test-sqlite test-services setup clean
 
 setup: $(VENV)/.installed
 
@@ -18,6 +18,10 @@ run: setup
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py seed_catalogue --if-empty --songs $(DEMO_SONGS) --demo-admin
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+# Production serving: gunicorn, DEBUG off, collected static files (see scripts/serve).
+serve: setup
+	PY=$(PY) scripts/serve
 
 # The whole suite twice: on SQLite with the in-memory cache, then on throwaway
 # PostgreSQL and Redis servers (skipped with a message when their binaries are

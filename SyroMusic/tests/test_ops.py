@@ -134,3 +134,40 @@ def test_an_unreachable_database_is_a_503_and_the_next_request_after_it_returns_
     assert api.status_code == 503 and api.json()["detail"].startswith("The catalogue database is unavailable")
     assert ready.status_code == 503 and ready.json()["checks"]["database"].startswith("unreachable")
     assert client.get("/music/songs/").status_code == 200  # no restart needed
+
+
+def test_make_serve_starts_gunicorn_with_static_files_and_stops_gracefully(tmp_path):
+    import signal
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"PATH": os.environ["PATH"], "PY": sys.executable, "BIND": f"127.0.0.1:{port}",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}"}
+    server = subprocess.Popen(["scripts/serve"], cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
+                    assert json.load(response)["ready"] is True
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, server.stdout.read1().decode()
+                time.sleep(0.3)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/music/songs/", timeout=10) as response:
+            css = next(line for line in response.read().decode().splitlines() if "site." in line and ".css" in line)
+        href = css.split('href="')[1].split('"')[0]
+        assert href.startswith("/static/syromusic/site.") and len(href.split(".")) == 3  # hashed name
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{href}", timeout=10) as response:
+            assert response.headers["Cache-Control"] == "max-age=315360000, public, immutable"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        output = server.communicate(timeout=60)[0].decode()
+    assert server.returncode == 0, output
+    assert "serve: no SECRET_KEY: using a random one" in output
+    assert "serve: no REDIS_URL: in-memory cache, so one worker process with 4 threads." in output
+    assert "Shutting down: Master" in output

@@ -170,8 +170,9 @@ def cache_page_for_visitors(*areas):
 
             lock = f"lock:{key}"
             locked = cache.add(lock, 1, timeout=LOCK_SECONDS)
-            if not locked:
-                entry = _wait_for(key)
+            # Not locked: someone else is rendering (wait for it), or the cache is down (render now).
+            if not locked and cache.get(lock) is not None:
+                entry = _wait_for(key, lock)
                 if entry is not None:
                     return _respond(request, entry)
             try:
@@ -191,12 +192,18 @@ def cache_page_for_visitors(*areas):
     return decorator
 
 
-def _wait_for(key):
-    """Another request is rendering this page: wait for its result, up to a limit."""
+def _wait_for(key, lock):
+    """Another request is rendering this page: wait for its result, up to a limit.
+
+    Stop waiting as soon as the lock is gone without a page (that request failed,
+    or the cache went away): then this request renders the page itself.
+    """
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     while time.monotonic() < deadline:
         time.sleep(LOCK_POLL_SECONDS)
         entry = cache.get(key)
         if entry is not None:
             return entry
+        if cache.get(lock) is None:
+            return cache.get(key)
     return None

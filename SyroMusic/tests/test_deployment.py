@@ -109,3 +109,63 @@ def test_two_instances_share_the_throttle_the_cache_and_sessions(settings):
     finally:
         stop(first)
         stop(second)
+
+
+def worker_pids(master):
+    import subprocess
+
+    output = subprocess.run(["ps", "-o", "pid=,stat=", "--ppid", str(master.pid)], capture_output=True, text=True).stdout
+    return {int(pid) for pid, state in (line.split() for line in output.splitlines()) if not state.startswith("Z")}
+
+
+def test_a_worker_killed_mid_write_is_replaced_and_leaves_no_partial_playlist(settings):
+    import signal
+    import uuid
+
+    from rest_framework.authtoken.models import Token
+
+    from SyroMusic.models import Playlist
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    dana = make_user("dana")
+    token = Token.objects.create(user=dana).key
+    server, base = start_gunicorn(redis_url=os.environ["REDIS_URL"], workers=2, API_USER_PER_HOUR="100000")
+    try:
+        before = worker_pids(server)
+        assert len(before) == 2
+        songs = list(Song.objects.select_related("artist")[:50])
+        lines = "".join(f"#EXTINF:1,{song.artist.name} - {song.title}\nx.mp3\n" for song in songs * 360)
+        boundary = uuid.uuid4().hex
+        body = (
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.m3u8\"\r\n"
+            f"Content-Type: audio/x-mpegurl\r\n\r\n{lines}\r\n--{boundary}--\r\n"
+        ).encode()
+        outcome = []
+
+        def upload():
+            try:
+                outcome.append(fetch(
+                    f"{base}/api/v1/playlists/import/", data=body,
+                    headers={"Authorization": f"Token {token}", "Content-Type": f"multipart/form-data; boundary={boundary}"},
+                )[0])
+            except OSError:
+                outcome.append("interrupted")
+
+        request = threading.Thread(target=upload)
+        request.start()
+        time.sleep(0.4)  # the import is under way: matching 18,000 entries, then one transaction
+        for pid in before:
+            os.kill(pid, signal.SIGKILL)
+        request.join(timeout=60)
+        assert outcome in (["interrupted"], [201])  # (201 only if the import beat the kill)
+        # Killed in the middle: nothing, or everything, of the playlist was written.
+        for playlist in Playlist.objects.filter(owner=dana):
+            assert playlist.entries.count() == 18_000
+        deadline = time.monotonic() + 30
+        while len(worker_pids(server)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        after = worker_pids(server)
+        assert len(after) == 2 and not (after & before)  # replaced by new workers
+        assert fetch(f"{base}/healthz")[0] == 200
+    finally:
+        stop(server)

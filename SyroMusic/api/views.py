@@ -113,6 +113,11 @@ class CatalogueViewSet(viewsets.ModelViewSet):
     pagination_class = CatalogueListPagination
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter, StrictOrderingFilter]
 
+    def nested_page(self, queryset, serializer_class):
+        """A page of a nested list (an artist's albums, an album's songs)."""
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(serializer_class(page, many=True, context={"request": self.request}).data)
+
 
 class GenreViewSet(CatalogueViewSet):
     """Genres, by name."""
@@ -139,8 +144,7 @@ class ArtistViewSet(CatalogueViewSet):
         """The artist's albums, newest first."""
         artist = get_object_or_404(Artist, pk=pk)
         albums = artist.albums.for_listing().prefetch_related("genres").order_by("-release_date", "-id")
-        page = self.paginate_queryset(albums)
-        return self.get_paginated_response(serializers.AlbumSerializer(page, many=True, context={"request": request}).data)
+        return self.nested_page(albums, serializers.AlbumSerializer)
 
 
 class AlbumViewSet(CatalogueViewSet):
@@ -158,9 +162,7 @@ class AlbumViewSet(CatalogueViewSet):
     def songs(self, request, pk=None):
         """The album's songs in tracklist order (disc, then track)."""
         album = get_object_or_404(Album, pk=pk)
-        songs = album.songs.for_listing().in_tracklist_order()
-        page = self.paginate_queryset(songs)
-        return self.get_paginated_response(serializers.SongSerializer(page, many=True, context={"request": request}).data)
+        return self.nested_page(album.songs.for_listing().in_tracklist_order(), serializers.SongSerializer)
 
 
 class SongViewSet(CatalogueViewSet):

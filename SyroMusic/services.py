@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 
 from . import caching
 from .models import (

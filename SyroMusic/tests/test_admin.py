@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from SyroMusic.models import Album, Playlist, PlaylistEntry, Song
+from SyroMusic.models import Playlist, PlaylistEntry, Song
 
 from .factories import make_album, make_genre, make_playlist, make_song, make_user
 

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from SyroMusic.models import Album, Playlist, PlaylistEntry, Song
+from SyroMusic.models import Song
 
 from .factories import make_album, make_artist, make_genre, make_playlist, make_song, make_user
 

@@ -10,8 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from SyroMusic import caching
-from SyroMusic.models import Album, Playlist, Song
+from SyroMusic.models import Playlist, Song
 
 from .factories import make_album, make_artist, make_playlist, make_song, make_user
 

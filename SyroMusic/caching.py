@@ -170,11 +170,19 @@ def cache_page_for_visitors(*areas):
 
             lock = f"lock:{key}"
             locked = cache.add(lock, 1, timeout=LOCK_SECONDS)
-            # Not locked: someone else is rendering (wait for it), or the cache is down (render now).
-            if not locked and cache.get(lock) is not None:
+            if locked:
+                # Another request may have stored the page between our miss and our lock.
+                entry = cache.get(key)
+            elif cache.get(lock) is not None:
+                # Someone else is rendering: wait for its result.
                 entry = _wait_for(key, lock)
-                if entry is not None:
-                    return _respond(request, entry)
+            else:
+                # Its lock went just now (page stored, or that request failed), or the cache is down.
+                entry = cache.get(key)
+            if entry is not None:
+                if locked:
+                    cache.delete(lock)
+                return _respond(request, entry)
             try:
                 response = view(request, *args, **kwargs)
                 if response.status_code != 200 or response.streaming or response.cookies:

@@ -39,6 +39,19 @@ def env_int(name, default):
         raise ImproperlyConfigured(f"{name}={value!r}: expected a whole number") from None
 
 
+def env_float(name, default, low=0.0, high=1.0):
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:
+        raise ImproperlyConfigured(f"{name}={value!r}: expected a number from {low:g} to {high:g}")
+    return number
+
+
 def env_list(name, default=()):
     value = os.environ.get(name)
     if value is None:
@@ -62,7 +75,12 @@ def database_from_url(url):
             "PASSWORD": unquote(parts.password or ""),
             "HOST": unquote(parts.hostname or ""),
             "PORT": str(parts.port or ""),
-            "OPTIONS": options,
+            "OPTIONS": {
+                **options,
+                # Search's typo tolerance ("beatels" finds "The Beatles"): how alike a word must be (pg_trgm, 0 to 1).
+                "options": f"-c pg_trgm.strict_word_similarity_threshold={env_float('SEARCH_FUZZINESS', 0.3)} "
+                + options.get("options", ""),
+            },
             # Reuse connections between requests; health checks drop dead ones after a restart.
             "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
             "CONN_HEALTH_CHECKS": True,

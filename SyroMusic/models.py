@@ -496,3 +496,27 @@ def catalogue_counts():
         cursor.execute("SELECT " + ", ".join(parts))
         row = cursor.fetchone()
     return dict(zip([*tables, "playlists"], row))
+
+
+class SearchHistory(models.Model):
+    """A listener's recent searches: one row per distinct (folded query, type), newest first, at most KEEP."""
+
+    KEEP = 20
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="searches")
+    query = models.CharField(max_length=100, help_text="As last typed.")
+    key = models.CharField(max_length=200, editable=False, help_text="The query folded: what makes two searches the same.")
+    kind = models.CharField("type", max_length=16, blank=True, help_text='artist, album, song, playlist, or "" for all.')
+    searched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-searched_at", "-id"]
+        verbose_name_plural = "search history"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key", "kind"], name="search_history_once"),
+            models.CheckConstraint(condition=~Q(query=""), name="search_history_query_not_empty"),
+        ]
+        indexes = [models.Index(fields=["user", "-searched_at", "-id"], name="search_history_recent_idx")]
+
+    def __str__(self):
+        return f"{self.user}: {self.query}" + (f" ({self.kind})" if self.kind else "")

@@ -6,12 +6,12 @@ case and accents, since players write names as they please.
 """
 
 import json
-import unicodedata
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from .models import Artist, Song
+from .text import fold
 
 XSPF_NAMESPACE = "http://xspf.org/ns/0/"
 CONTENT_TYPES = {
@@ -129,12 +129,6 @@ def _parse_xspf(text):
         field = lambda tag: (track.findtext(f"x:{tag}", default="", namespaces=namespace) or "").strip()
         items.append(Item(number, field("creator"), field("title"), field("album")))
     return items
-
-
-def fold(text):
-    """Case- and accent-insensitive form of a name: "Beyoncé" and "BEYONCE" fold alike."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(char for char in decomposed if not unicodedata.combining(char)).split())
 
 
 def match_items(items):

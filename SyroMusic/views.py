@@ -5,6 +5,7 @@ detail pages are too, keyed by the same versions, so a write anywhere shows on
 the very next request.
 """
 
+import hashlib
 import logging
 
 from django.contrib import messages
@@ -14,13 +15,15 @@ from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import Lower
-from django.http import Http404, HttpResponse, HttpResponseServerError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from . import caching
+from . import caching, search
 from .api.errors import problem_response
 from .caching import cache_page_for_visitors
 from .forms import (
@@ -28,7 +31,8 @@ from .forms import (
     ProfileForm, ShareForm, SignUpForm, SongListForm,
 )
 from .models import (
-    Album, Artist, Collaborator, Follow, Genre, Playlist, PlaylistEntry, Profile, Share, Song, catalogue_counts,
+    Album, Artist, Collaborator, Follow, Genre, Playlist, PlaylistEntry, Profile, SearchHistory, Share, Song,
+    catalogue_counts,
     make_slug,
 )
 from .playlist_files import CONTENT_TYPES, EXPORTERS, match_items
@@ -42,6 +46,8 @@ SONGS_PER_PAGE = 50
 PLAYLISTS_PER_PAGE = 20
 DISCOGRAPHY_PER_PAGE = 50
 ENTRIES_PER_PAGE = 100
+SEARCH_PER_TYPE = 5
+SEARCH_PER_PAGE = 20
 BOTH = (caching.CATALOGUE, caching.PLAYLISTS)
 PLAIN_500 = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Something went wrong · SyroMusic</title>'
@@ -176,6 +182,70 @@ def playlist_detail(request, pk):
         **paginate(request, entries, ENTRIES_PER_PAGE, areas=BOTH, count=totals["count"]),
     }
     return render(request, "syromusic/playlist_detail.html", context)
+
+
+@cache_page_for_visitors(*BOTH)
+def search_page(request):
+    """/music/search/?q=: every type's best results with a "more" link each, or one type's (&type=), paginated."""
+    raw, kind_name = request.GET.get("q", ""), request.GET.get("type", "")
+    context = {"q": raw, "kind_name": kind_name, "kinds": search.KINDS.values(), "groups": None, "page_obj": None}
+    status = 200
+    if kind_name and kind_name not in search.KINDS:
+        context["error"] = f"There is no type “{kind_name}” to search. Choose artist, album, song or playlist."
+        status = 400
+    elif "q" in request.GET:
+        try:
+            query = search.parse(raw)
+        except search.SearchError as error:
+            context["error"] = str(error)
+            status = 200 if not raw.strip() else 400
+        else:
+            context["query"] = query
+            if kind_name:
+                matches = search.Matches(search.KINDS[kind_name], query, request.user)
+                page = page_of(request, Paginator(matches, SEARCH_PER_PAGE))
+                context.update(kind=search.KINDS[kind_name], matches=matches, page_obj=page, page_window=page_window(page))
+            else:
+                context["groups"] = search.best(query, request.user, dict.fromkeys(search.KINDS, SEARCH_PER_TYPE))
+            if request.user.is_authenticated:
+                search.remember_search(request.user, query, kind_name)
+    if request.user.is_authenticated:
+        context["history"] = search.history(request.user)
+        context["my_playlists"] = list(editable_playlists(request.user))
+    return render(request, "syromusic/search.html", context, status=status)
+
+
+def search_suggest(request):
+    """Suggestions for the header search box as JSON: {"query", "suggestions": [{type, label, detail, url}], "message"}.
+
+    The same for everyone (catalogue names only), so remembered until the catalogue changes.
+    """
+    raw = request.GET.get("q", "")
+    try:
+        query = search.parse(raw)
+    except search.SearchError as error:
+        response = JsonResponse({"query": raw, "suggestions": [], "message": str(error)})
+    else:
+        digest = hashlib.sha256(query.key.encode()).hexdigest()
+        items = caching.remember(f"suggest:{digest}", (caching.CATALOGUE,), lambda: search.suggestions(query))
+        response = JsonResponse({"query": raw, "suggestions": items, "message": "" if items else "No matches."})
+    response["Cache-Control"] = "max-age=60"
+    return response
+
+
+@login_required
+@require_POST
+def search_history_remove(request, entry_id):
+    get_object_or_404(SearchHistory, pk=entry_id, user=request.user).delete()
+    return redirect(safe_next(request, reverse("music:search")))
+
+
+@login_required
+@require_POST
+def search_history_clear(request):
+    deleted, _ = SearchHistory.objects.filter(user=request.user).delete()
+    messages.success(request, f"Cleared your search history ({deleted} search{'es' if deleted != 1 else ''}).")
+    return redirect(safe_next(request, reverse("music:search")))
 
 
 def page_not_found(request, exception):

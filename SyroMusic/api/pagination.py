@@ -1,5 +1,6 @@
 """Page-number pagination that says what was wrong, and cursor pagination for walking a collection."""
 
+from django.core.paginator import Paginator
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
@@ -64,6 +65,17 @@ class CataloguePageNumberPagination(PageNumberPagination):
             }
         )
         return schema
+
+
+class SearchPaginator(Paginator):
+    estimated = False
+
+
+class SearchPagination(CataloguePageNumberPagination):
+    """Search results: 20 a page, the best 1,000 at most (see SyroMusic.search)."""
+
+    page_size = 20
+    django_paginator_class = SearchPaginator
 
 
 class IdCursorPagination(CursorPagination):

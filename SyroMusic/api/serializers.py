@@ -227,3 +227,10 @@ class PlaylistImportReportSerializer(serializers.Serializer):
     matched = serializers.IntegerField()
     missed = serializers.IntegerField()
     entries = ImportedEntrySerializer(many=True)
+
+
+class SearchHistorySerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    query = serializers.CharField(read_only=True)
+    type = serializers.CharField(source="kind", read_only=True, help_text='artist, album, song, playlist, or "" for all.')
+    searched_at = serializers.DateTimeField(read_only=True)

@@ -19,6 +19,9 @@ router.register("me/playlists", views.MyPlaylistViewSet, basename="me-playlists"
 urlpatterns = [
     path("me/", views.me, name="me"),
     path("users/<str:username>/", views.user_profile, name="user"),
+    path("search/", views.search, name="search"),
+    path("search/history/", views.search_history, name="search-history"),
+    path("search/history/<int:pk>/", views.search_history_entry, name="search-history-entry"),
     path("auth/token/", views.token, name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: the pages' CSP allows no inline script.

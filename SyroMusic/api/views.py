@@ -1,5 +1,7 @@
 """The REST API under /api/v1/. Reads use the same QuerySet methods as the pages."""
 
+from urllib.parse import urlencode
+
 import django_filters
 from django import forms
 from django.db.models.functions import Lower
@@ -21,10 +23,12 @@ from rest_framework.reverse import reverse
 from SyroMusic.forms import ListenerField, PlaylistImportForm, check_not_owner
 from SyroMusic.models import Album, Artist, Collaborator, Follow, Genre, Playlist, PlaylistEntry, Profile, Song
 from SyroMusic.playlist_files import CONTENT_TYPES, EXPORTERS, match_items
+from SyroMusic import search as searching
+from SyroMusic.models import SearchHistory
 from SyroMusic.services import playlist_create_from_matches, playlist_share
 
 from . import serializers
-from .pagination import CatalogueListPagination, CataloguePageNumberPagination
+from .pagination import CatalogueListPagination, CataloguePageNumberPagination, SearchPagination
 
 
 class StaffWritesOrReadOnly(permissions.DjangoModelPermissions):
@@ -422,3 +426,82 @@ def user_profile(request, username):
         "username": person.get_username(), "is_public": profile.is_public, "bio": profile.bio if visible else None,
         "followers": followers, "following": following, "you_follow": you_follow,
     })
+
+
+SEARCH_SERIALIZERS = {
+    "artist": serializers.ArtistSerializer,
+    "album": serializers.AlbumSerializer,
+    "song": serializers.SongSerializer,
+    "playlist": serializers.PlaylistSerializer,
+}
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("q", str, required=True, description="What to look for: 2 to 100 characters, case and accents ignored."),
+        OpenApiParameter("type", str, enum=list(searching.KINDS), description="One type, paginated; without it, "
+                         "the best 5 of each type with a link to the rest."),
+        OpenApiParameter("page", int, description="With type: the page (20 results each, the best 1,000 in all)."),
+        OpenApiParameter("page_size", int, description="With type: results per page, 1 to 100."),
+    ],
+    responses=OpenApiTypes.OBJECT,
+)
+@api_view(["GET"])
+@permission_classes([permissions.AllowAny])
+def search(request):
+    """Search artists, albums, songs and playlists (public ones, and yours): exact names first, then names
+    starting with the query, then matches of every word, then (on PostgreSQL) names with typos."""
+    raw, kind_name = request.query_params.get("q", ""), request.query_params.get("type", "")
+    if kind_name and kind_name not in searching.KINDS:
+        raise ValidationError({"type": [f"Unknown type {kind_name!r}: use one of {', '.join(searching.KINDS)}."]})
+    try:
+        query = searching.parse(raw)
+    except searching.SearchError as error:
+        raise ValidationError({"q": [str(error)]}) from None
+    context = {"request": request}
+    if kind_name:
+        pagination = SearchPagination()
+        matches = searching.Matches(searching.KINDS[kind_name], query, request.user)
+        rows = pagination.paginate_queryset(matches, request)
+        response = pagination.get_paginated_response(SEARCH_SERIALIZERS[kind_name](rows, many=True, context=context).data)
+        response.data["more_than_count"] = matches.capped
+    else:
+        groups = searching.best(query, request.user, dict.fromkeys(searching.KINDS, 5))
+        more = lambda name: f"{reverse('api:search', request=request)}?{urlencode({'q': query.text, 'type': name})}"
+        response = Response({
+            "query": query.text,
+            "results": {
+                f"{name}s": {
+                    "results": SEARCH_SERIALIZERS[name](group.rows, many=True, context=context).data,
+                    "more": more(name) if group.more else None,
+                }
+                for name, group in groups.items()
+            },
+        })
+    if request.user.is_authenticated:
+        searching.remember_search(request.user, query, kind_name)
+    return response
+
+
+@extend_schema(methods=["get"], responses=serializers.SearchHistorySerializer(many=True))
+@extend_schema(methods=["delete"], request=None, responses={204: None}, description="Clear your search history.",
+               operation_id="search_history_clear")
+@api_view(["GET", "DELETE"])
+@permission_classes([permissions.IsAuthenticated])
+def search_history(request):
+    """Your last 20 distinct searches, newest first."""
+    if request.method == "DELETE":
+        SearchHistory.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    return Response(serializers.SearchHistorySerializer(searching.history(request.user), many=True).data)
+
+
+@extend_schema(request=None, responses={204: None}, operation_id="search_history_remove")
+@api_view(["DELETE"])
+@permission_classes([permissions.IsAuthenticated])
+def search_history_entry(request, pk):
+    """Remove one search from your history."""
+    deleted, _ = SearchHistory.objects.filter(pk=pk, user=request.user).delete()
+    if not deleted:
+        raise NotFound("There is no such search in your history.")
+    return Response(status=status.HTTP_204_NO_CONTENT)

@@ -51,6 +51,103 @@
     });
   });
 
+  // The header search box suggests names as you type: one request 200 ms after typing stops,
+  // ↓/↑ move through them, Enter opens the highlighted one, Escape closes the list.
+  // Without this script the box is a plain search form.
+  var box = document.getElementById("site-search-q");
+  var list = document.getElementById("site-search-suggestions");
+  if (box && list) {
+    var timer = null;
+    var active = -1;
+    var latest = 0;
+    var options = function () {
+      return list.querySelectorAll("[role=option]");
+    };
+    var close = function () {
+      list.hidden = true;
+      list.replaceChildren();
+      box.setAttribute("aria-expanded", "false");
+      box.removeAttribute("aria-activedescendant");
+      active = -1;
+    };
+    var highlight = function (index) {
+      var items = options();
+      items.forEach(function (item, i) {
+        item.setAttribute("aria-selected", i === index ? "true" : "false");
+      });
+      active = index;
+      box.setAttribute("aria-activedescendant", items[index].id);
+    };
+    var show = function (suggestions) {
+      list.replaceChildren();
+      suggestions.forEach(function (suggestion, i) {
+        var item = document.createElement("li");
+        item.id = "site-search-suggestion-" + i;
+        item.setAttribute("role", "option");
+        item.setAttribute("aria-selected", "false");
+        var link = document.createElement("a");
+        link.href = suggestion.url;
+        link.tabIndex = -1;
+        var label = document.createElement("span");
+        label.className = "label";
+        label.textContent = suggestion.label;
+        var detail = document.createElement("span");
+        detail.className = "meta";
+        detail.textContent = suggestion.detail;
+        link.append(label, " ", detail);
+        item.append(link);
+        list.append(item);
+      });
+      active = -1;
+      list.hidden = suggestions.length === 0;
+      box.setAttribute("aria-expanded", suggestions.length ? "true" : "false");
+      box.removeAttribute("aria-activedescendant");
+    };
+    box.addEventListener("input", function () {
+      clearTimeout(timer);
+      var query = box.value.trim();
+      if (query.length < 2) {
+        latest += 1;
+        close();
+        return;
+      }
+      timer = setTimeout(function () {
+        var ticket = ++latest;
+        fetch(box.dataset.suggestUrl + "?q=" + encodeURIComponent(query), { headers: { Accept: "application/json" } })
+          .then(function (response) {
+            return response.ok ? response.json() : { suggestions: [] };
+          })
+          .then(function (data) {
+            if (ticket === latest) {
+              show(data.suggestions || []);
+            }
+          })
+          .catch(close);
+      }, 200);
+    });
+    box.addEventListener("keydown", function (event) {
+      var items = options();
+      if (event.key === "ArrowDown" && items.length) {
+        event.preventDefault();
+        highlight((active + 1) % items.length);
+      } else if (event.key === "ArrowUp" && items.length) {
+        event.preventDefault();
+        highlight(active <= 0 ? items.length - 1 : active - 1);
+      } else if (event.key === "Enter" && active >= 0) {
+        event.preventDefault();
+        window.location.assign(items[active].querySelector("a").href);
+      } else if (event.key === "Escape" && !list.hidden) {
+        event.stopPropagation();
+        close();
+      }
+    });
+    document.addEventListener("click", function (event) {
+      if (!box.form.contains(event.target)) {
+        close();
+      }
+    });
+  }
+
   // Escape closes an open disclosure (the header log-in box) and returns focus to its summary.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") {

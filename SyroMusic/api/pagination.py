@@ -110,7 +110,10 @@ class CatalogueListPagination:
         return self.active.get_paginated_response(data)
 
     def get_paginated_response_schema(self, schema):
-        return self.numbered.get_paginated_response_schema(schema)
+        # A numbered page (with count) or, with ?cursor=, a cursor page (next/previous/results only).
+        numbered = self.numbered.get_paginated_response_schema(schema)
+        cursor = self.cursor.get_paginated_response_schema(schema)
+        return {"anyOf": [numbered, cursor]}
 
     def get_schema_operation_parameters(self, view):
         return [

@@ -205,3 +205,48 @@ def test_pages_and_the_api_docs_satisfy_the_content_security_policy(open_page):
     docs = open_page("/api/v1/docs/")
     docs.wait_for_selector(".swagger-ui .info .title", timeout=15000)
     assert "SyroMusic API" in docs.locator(".swagger-ui .info .title").inner_text()
+
+
+def test_the_header_box_suggests_as_you_type_and_the_keyboard_picks_one(open_page):
+    from playwright.sync_api import expect
+
+    from SyroMusic.models import Artist
+
+    artist = Artist.objects.create(name="Led Zeppelin")
+    page = open_page("/")
+    box = page.get_by_role("combobox", name="Search the catalogue")
+    box.press_sequentially("led z", delay=40)
+    options = page.get_by_role("listbox", name="Suggestions").get_by_role("option")
+    expect(options.first).to_have_text("Led Zeppelin Artist")
+    expect(box).to_have_attribute("aria-expanded", "true")
+    box.press("Escape")
+    expect(page.get_by_role("listbox", name="Suggestions")).to_be_hidden()
+    expect(box).to_have_attribute("aria-expanded", "false")
+    expect(box).to_have_value("led z")
+    box.press("Backspace")
+    box.press_sequentially("z", delay=40)
+    expect(options.first).to_have_text("Led Zeppelin Artist")
+    box.press("ArrowDown")
+    expect(options.first).to_have_attribute("aria-selected", "true")
+    expect(box).to_have_attribute("aria-activedescendant", "site-search-suggestion-0")
+    shot(page, "search-suggestions")
+    box.press("Enter")
+    page.wait_for_url(re.compile(rf"/music/artists/{artist.pk}/$"))
+    expect(page.locator("h1")).to_have_text("Led Zeppelin")
+
+
+def test_without_javascript_the_header_box_is_a_plain_search_form(browser, live_server, catalogue):
+    from playwright.sync_api import expect
+
+    from SyroMusic.models import Artist
+
+    Artist.objects.create(name="Beyoncé")
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    page.get_by_role("combobox", name="Search the catalogue").fill("beyonce")
+    page.get_by_role("search").first.get_by_role("button", name="Search").click()
+    page.wait_for_url(re.compile(r"/music/search/\?q=beyonce$"))
+    expect(page.get_by_role("heading", name="Artists")).to_be_visible()
+    expect(page.locator("#results-artist + ul li a").first).to_have_text("Beyoncé")
+    context.close()

@@ -67,8 +67,12 @@ def test_env_helpers_refuse_nonsense_and_fall_back_to_defaults(monkeypatch):
 def test_database_urls_are_parsed_with_escapes_and_options():
     db = database_from_url("postgres://syro:p%40ss@db.internal:6432/catalogue?sslmode=require")
     assert (db["ENGINE"], db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["OPTIONS"]) == (
-        "django.db.backends.postgresql", "catalogue", "syro", "p@ss", "db.internal", "6432", {"sslmode": "require"}
+        "django.db.backends.postgresql", "catalogue", "syro", "p@ss", "db.internal", "6432",
+        {"sslmode": "require", "options": "-c pg_trgm.strict_word_similarity_threshold=0.3 "},
     )
+    # Options in the URL are kept after search's own.
+    db = database_from_url("postgres://db/catalogue?options=-c%20statement_timeout%3D5000")
+    assert db["OPTIONS"]["options"] == "-c pg_trgm.strict_word_similarity_threshold=0.3 -c statement_timeout=5000"
     assert database_from_url("sqlite:////var/lib/syro.db")["NAME"] == "/var/lib/syro.db"
     with pytest.raises(ImproperlyConfigured, match="unsupported scheme 'mysql'"):
         database_from_url("mysql://x/y")
@@ -91,3 +95,10 @@ def test_the_suite_runs_on_the_services_it_was_given():
         assert settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
         assert settings.CACHES["default"]["OPTIONS"]["MAX_ENTRIES"] == 10_000
     assert settings.CACHES["default"]["TIMEOUT"] == 300
+
+
+@pytest.mark.parametrize("value, message", [("abc", "expected a number from 0 to 1"), ("1.5", "expected a number from 0 to 1")])
+def test_a_bad_search_fuzziness_is_refused_by_name(monkeypatch, value, message):
+    monkeypatch.setenv("SEARCH_FUZZINESS", value)
+    with pytest.raises(ImproperlyConfigured, match=f"SEARCH_FUZZINESS={value!r}: {message}"):
+        database_from_url("postgres://db/catalogue")

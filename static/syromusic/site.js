@@ -137,6 +137,8 @@
         event.preventDefault();
         window.location.assign(items[active].querySelector("a").href);
       } else if (event.key === "Escape" && !list.hidden) {
+        // The first Escape closes the list and keeps the text (a search box would clear it).
+        event.preventDefault();
         event.stopPropagation();
         close();
       }

@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Count
 
-from .models import Album, Artist, Collaborator, Follow, Genre, Playlist, PlaylistEntry, Profile, Share, Song
+from .models import (
+    Album, Artist, Collaborator, Follow, Genre, Playlist, PlaylistEntry, Profile, SearchHistory, Share, Song,
+)
 
 
 # A URL typed without a scheme means https (Django 6's default, chosen now).
@@ -234,3 +236,13 @@ class FollowAdmin(admin.ModelAdmin):
     autocomplete_fields = ["follower", "followed"]
     readonly_fields = ["created_at"]
     list_filter = ["created_at"]
+
+
+@admin.register(SearchHistory)
+class SearchHistoryAdmin(admin.ModelAdmin):
+    list_display = ["user", "query", "kind", "searched_at"]
+    list_filter = ["kind"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "query"]
+    autocomplete_fields = ["user"]
+    readonly_fields = ["key"]

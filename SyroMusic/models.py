@@ -15,6 +15,21 @@ from . import caching
 from django.utils import timezone
 from django.utils.text import slugify
 
+class Fold(models.Func):
+    """syro_fold(text): lower case, no accents, white space collapsed. PostgreSQL's is SQL (unaccent,
+    migration 0004); SQLite's is SyroMusic.text.fold, registered on each connection (apps.py)."""
+
+    function = "syro_fold"
+    output_field = models.TextField()
+
+
+def search_name(column):
+    """The folded name, stored: search compares and indexes it instead of folding every row per query."""
+    return models.GeneratedField(
+        expression=Fold(column), output_field=models.TextField(), db_persist=True, editable=False
+    )
+
+
 # Leading articles that sort names ignore, so "The Beatles" files under B.
 SORT_ARTICLES = ("the ", "a ", "an ")
 
@@ -57,6 +72,7 @@ class Artist(models.Model):
     bio = models.TextField(blank=True)
     image_url = models.URLField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    search_name = search_name("name")
 
     objects = ArtistQuerySet.as_manager()
 
@@ -129,6 +145,7 @@ class Album(models.Model):
     cover_url = models.URLField(max_length=500, blank=True)
     label = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    search_name = search_name("title")
 
     objects = AlbumQuerySet.as_manager()
 
@@ -187,6 +204,7 @@ class Song(models.Model):
     genre = models.ForeignKey(Genre, on_delete=models.SET_NULL, null=True, blank=True, related_name="songs")
     popularity = models.SmallIntegerField(default=0, help_text="0 to 100.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    search_name = search_name("title")
 
     objects = SongQuerySet.as_manager()
 
@@ -263,6 +281,7 @@ class Playlist(models.Model):
     is_public = models.BooleanField("public", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    search_name = search_name("name")
 
     objects = PlaylistQuerySet.as_manager()
 

@@ -7,15 +7,17 @@ unfinished), by full-text rank, where the name weighs more than the rest.
 When those are few, names that look like it come next: typos ("beatels",
 "metalica"), on PostgreSQL only.
 
-PostgreSQL (migration 0004): each table has a stored `search_vector` (a
-generated column, so every write path keeps it current, bulk loads included)
-over `syro_fold()` (lower + unaccent) of its fields, weighted A for names; GIN
-indexes on it and on the folded name's trigrams (pg_trgm), and a btree on the
-folded name for exact and prefix matches.
+Every searchable model stores its name folded (`search_name`, a generated
+column: `syro_fold(name)`, lower case without accents), so every write path
+keeps it current, bulk loads included, and no query folds a million names.
+PostgreSQL (migration 0004) adds a stored `search_vector` over the folded
+fields, weighted A for names; GIN indexes on it and on the folded name's
+trigrams (pg_trgm), and a btree on the folded name for exact and prefix matches.
 
 SQLite, the embedded default, is less capable: `syro_fold()` is a Python
 function (SyroMusic.text.fold), every word must appear in the name, nothing is
-indexed (a scan: fine for a demo catalogue) and there is no typo tolerance.
+indexed (a scan: fine for a demo catalogue), secondary fields are not searched
+and there is no typo tolerance.
 
 Every search runs a fixed number of queries: at most two per type (word
 matches, then typo matches only if the word matches are few), plus the counts
@@ -26,11 +28,11 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
-from django.db.models import BooleanField, Case, F, FloatField, Func, IntegerField, Q, TextField, Value, When
+from django.db.models import BooleanField, Case, F, FloatField, IntegerField, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 
-from .models import Album, Artist, Playlist, SearchHistory, Song
+from .models import Album, Artist, Fold, Playlist, SearchHistory, Song
 from .text import fold, words
 
 MIN_LENGTH = 2
@@ -43,13 +45,6 @@ FUZZY_BELOW = 20
 
 class SearchError(ValueError):
     """A query that cannot be searched. The message tells the listener why, and what to do."""
-
-
-class Fold(Func):
-    """syro_fold(text): lower-cased, accents removed, white space collapsed (same function on both databases)."""
-
-    function = "syro_fold"
-    output_field = TextField()
 
 
 @dataclass(frozen=True)
@@ -89,7 +84,7 @@ class Kind:
     name: str
     label: str
     singular: str
-    column: str  # the name searched first
+    column: str  # the name searched first (its folded form is the model's search_name)
     tie_break: tuple  # the order among equally relevant results
 
     def queryset(self, user):
@@ -125,7 +120,7 @@ def _column(queryset, column):
 
 def word_matches(kind, query, user):
     """Phase one: exact name, then name prefix, then every word (ranked), as a queryset in that order."""
-    queryset = kind.queryset(user).alias(search_name=Fold(F(kind.column)))
+    queryset = kind.queryset(user)
     typed = Fold(Value(query.text))
     closeness = Case(
         When(search_name=typed, then=Value(2)),
@@ -151,7 +146,7 @@ def typo_matches(kind, query, user):
     queryset = kind.queryset(user)
     if not _is_postgresql(queryset):
         return None
-    name = f"syro_fold({_column(queryset, kind.column)})"
+    name = _column(queryset, "search_name")
     vector = _column(queryset, "search_vector")
     alike = RawSQL(f"{name} %%>> syro_fold(%s)", [query.text], BooleanField())
     in_phase_one = RawSQL(

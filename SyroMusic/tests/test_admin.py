@@ -25,11 +25,14 @@ def seed(songs):
     call_command("seed_catalogue", songs=songs, no_progress=True, stdout=None)
 
 
-MODELS = ["genre", "artist", "album", "song", "playlist", "playlistentry", "collaborator", "share", "profile", "follow"]
+MODELS = [
+    "genre", "artist", "album", "song", "playlist", "playlistentry", "collaborator", "share", "profile", "follow",
+    "searchhistory",
+]
 
 
 def make_collaboration():
-    from SyroMusic.models import Collaborator, Follow, Profile, Share
+    from SyroMusic.models import Collaborator, Follow, Profile, SearchHistory, Share
 
     owner, friend = make_user("owner"), make_user("friend")
     playlist = Playlist.objects.get(pk=2)
@@ -37,6 +40,7 @@ def make_collaboration():
     Share.objects.create(playlist=playlist, sender=owner, recipient=friend, message="hi")
     Profile.objects.create(user=owner, bio="bio")
     Follow.objects.create(follower=friend, followed=owner)
+    SearchHistory.objects.create(user=friend, query="Beatles", key="beatles", kind="artist")
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
-from django.db.models import BooleanField, Case, F, FloatField, IntegerField, Q, Value, When
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, Case, F, FloatField, Func, IntegerField, Q, TextField, Value, When
+from django.db.models.expressions import Expression
 from django.db.models.functions import Lower
 
 from .models import Album, Artist, Fold, Playlist, SearchHistory, Song
@@ -87,7 +87,18 @@ class Kind:
     column: str  # the name searched first (its folded form is the model's search_name)
     tie_break: tuple  # the order among equally relevant results
 
+    def candidates(self, user):
+        """What may be found, without joins: ranking runs on these alone."""
+        if self.name == "artist":
+            return Artist.objects.all()
+        if self.name == "album":
+            return Album.objects.all()
+        if self.name == "song":
+            return Song.objects.all()
+        return Playlist.objects.visible_to(user)
+
     def queryset(self, user):
+        """A result row with what its line shows joined."""
         if self.name == "artist":
             return Artist.objects.all()
         if self.name == "album":
@@ -109,18 +120,66 @@ KINDS = {
 SUGGESTION_KINDS = {"artist": 3, "album": 3, "song": 4}
 
 
-def _is_postgresql(queryset):
-    return connections[queryset.db].vendor == "postgresql"
+class TableColumn(Expression):
+    """A column the model does not declare (PostgreSQL's search_vector), qualified by the query's own
+    base-table alias when compiled, so it stays right inside a subquery (where Django renames tables)."""
+
+    def __init__(self, column, output_field=None):
+        super().__init__(output_field=output_field or TextField())
+        self.column = column
+
+    def as_sql(self, compiler, connection):
+        alias = next(iter(compiler.query.alias_map), None) or compiler.query.get_initial_alias()
+        return f"{compiler.quote_name_unless_alias(alias)}.{connection.ops.quote_name(self.column)}", []
 
 
-def _column(queryset, column):
-    table = queryset.model._meta.db_table
-    return f'"{table}"."{column}"'
+def _tsquery(query):
+    return Func(Fold(Value(query.tsquery)), template="to_tsquery('simple'::regconfig, %(expressions)s)")
+
+
+def _operator(left, operator, right):
+    """`left operator right` as a condition (operators with % are written %%)."""
+    return Func(left, right, template="(%(expressions)s)", arg_joiner=f" {operator} ", output_field=BooleanField())
+
+
+@dataclass
+class Phase:
+    """One way of matching (words, or typos): which candidates match, and in what order.
+
+    Ranking runs over ids alone (a sort of narrow rows; at a million songs a common word matches
+    18,000 of them), then only the page's rows are loaded with their joins, in the same query.
+    """
+
+    kind: Kind
+    user: object
+    condition: Q
+    aliases: dict
+    ordering: tuple
+
+    def matching(self):
+        return self.kind.candidates(self.user).filter(self.condition)
+
+    def count(self, limit):
+        return self.matching().order_by().values("pk")[:limit].count()
+
+    def rows(self, start, stop):
+        ids = self.matching().alias(**self.aliases).order_by(*self.ordering).values("pk")[start:stop]
+        return list(self.kind.queryset(self.user).filter(pk__in=ids).alias(**self.aliases).order_by(*self.ordering))
+
+
+def _is_postgresql():
+    return connections["default"].vendor == "postgresql"
+
+
+def _word_condition(query):
+    typed = Fold(Value(query.text))
+    if _is_postgresql():
+        return Q(_operator(TableColumn("search_vector"), "@@", _tsquery(query))) | Q(search_name__startswith=typed)
+    return Q(*(Q(search_name__contains=Fold(Value(word))) for word in query.words))
 
 
 def word_matches(kind, query, user):
-    """Phase one: exact name, then name prefix, then every word (ranked), as a queryset in that order."""
-    queryset = kind.queryset(user)
+    """Phase one: exact name, then name prefix, then every word (ranked by full-text rank)."""
     typed = Fold(Value(query.text))
     closeness = Case(
         When(search_name=typed, then=Value(2)),
@@ -128,46 +187,31 @@ def word_matches(kind, query, user):
         default=Value(0),
         output_field=IntegerField(),
     )
-    if _is_postgresql(queryset):
-        vector = _column(queryset, "search_vector")
-        matches = RawSQL(f"{vector} @@ to_tsquery('simple', syro_fold(%s))", [query.tsquery], BooleanField())
-        rank = RawSQL(f"ts_rank({vector}, to_tsquery('simple', syro_fold(%s)))", [query.tsquery], FloatField())
-        queryset = queryset.filter(Q(matches) | Q(search_name__startswith=typed))
+    if _is_postgresql():
+        rank = Func(TableColumn("search_vector"), _tsquery(query), function="ts_rank", output_field=FloatField())
     else:
-        for word in query.words:
-            queryset = queryset.filter(search_name__contains=Fold(Value(word)))
         rank = Value(0.0, FloatField())
-    return queryset.alias(closeness=closeness, rank=rank).order_by("-closeness", "-rank", *kind.tie_break)
+    return Phase(
+        kind, user, _word_condition(query), {"closeness": closeness, "rank": rank},
+        ("-closeness", "-rank", *kind.tie_break),
+    )
 
 
 def typo_matches(kind, query, user):
     """Phase two (PostgreSQL): names with a word that looks like what was typed, most alike first,
     excluding phase one's matches. None on SQLite."""
-    queryset = kind.queryset(user)
-    if not _is_postgresql(queryset):
+    if not _is_postgresql():
         return None
-    name = _column(queryset, "search_name")
-    vector = _column(queryset, "search_vector")
-    alike = RawSQL(f"{name} %%>> syro_fold(%s)", [query.text], BooleanField())
-    in_phase_one = RawSQL(
-        f"({vector} @@ to_tsquery('simple', syro_fold(%s)) OR {name} LIKE syro_fold(%s) || '%%')",
-        [query.tsquery, query.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")],
-        BooleanField(),
-    )
-    similarity = RawSQL(f"strict_word_similarity(syro_fold(%s), {name})", [query.text], FloatField())
-    return (
-        queryset.filter(alike).exclude(in_phase_one).alias(similarity=similarity).order_by("-similarity", *kind.tie_break)
-    )
-
-
-def _count(queryset, limit):
-    return queryset.select_related(None).order_by().values("pk")[:limit].count()
+    typed = Fold(Value(query.text))
+    alike = Q(_operator(F("search_name"), "%%>>", typed)) & ~_word_condition(query)
+    similarity = Func(typed, F("search_name"), function="strict_word_similarity", output_field=FloatField())
+    return Phase(kind, user, alike, {"similarity": similarity}, ("-similarity", *kind.tie_break))
 
 
 class Matches:
     """One type's results as a sequence for Django's Paginator: word matches, then typo matches.
 
-    Counting runs at most two capped COUNTs; a page at most two LIMIT queries.
+    Counting runs at most two capped COUNTs; a page at most two queries.
     """
 
     def __init__(self, kind, query, user):
@@ -178,10 +222,10 @@ class Matches:
 
     def counts(self):
         if self._counts is None:
-            first = _count(self.first, MAX_RESULTS + 1)
+            first = self.first.count(MAX_RESULTS + 1)
             second = 0
             if first < FUZZY_BELOW and self.second is not None:
-                second = _count(self.second, MAX_RESULTS + 1 - first)
+                second = self.second.count(MAX_RESULTS + 1 - first)
             self._counts = (first, second)
         return self._counts
 
@@ -203,9 +247,9 @@ class Matches:
         start, stop = index.start or 0, min(index.stop, self.count())
         rows = []
         if start < first:
-            rows += list(self.first[start:min(stop, first)])
+            rows += self.first.rows(start, min(stop, first))
         if stop > first and second:
-            rows += list(self.second[max(start - first, 0):stop - first])
+            rows += self.second.rows(max(start - first, 0), stop - first)
         return rows
 
 
@@ -223,11 +267,11 @@ def best(query, user, limits):
     groups = {}
     for name, limit in limits.items():
         kind = KINDS[name]
-        rows = list(word_matches(kind, query, user)[: limit + 1])
+        rows = word_matches(kind, query, user).rows(0, limit + 1)
         if len(rows) < FUZZY_BELOW and len(rows) <= limit:
             typos = typo_matches(kind, query, user)
             if typos is not None:
-                rows += list(typos[: limit + 1 - len(rows)])
+                rows += typos.rows(0, limit + 1 - len(rows))
         groups[name] = Group(kind, rows[:limit], len(rows) > limit)
     return groups
 

@@ -53,6 +53,21 @@ class TestSeedCatalogue:
         assert "peak RSS" in out
         assert get_user_model().objects.count() == 3
 
+    def test_seeded_names_are_searchable_and_the_search_indexes_are_back(self, client):
+        from django.db import connection
+
+        run("seed_catalogue", songs=300)
+        artist = Artist.objects.order_by("id")[5]
+        response = client.get("/music/search/", {"q": artist.name.upper(), "type": "artist"})
+        assert response.context["page_obj"].object_list[0] == artist
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname ~ '_(search|name_trgm|name_fold)_idx$'")
+                assert sorted(row[0] for row in cursor.fetchall()) == sorted(
+                    f"{table}_{suffix}" for table in ("album", "artist", "playlist", "song")
+                    for suffix in ("name_fold_idx", "name_trgm_idx", "search_idx")
+                )
+
     def test_it_is_deterministic_for_a_seed_and_different_for_another(self):
         run("seed_catalogue", songs=500)
         first = catalogue_facts()

@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from tqdm import tqdm
 
 from SyroMusic import caching
+from SyroMusic.search import search_indexes_set_aside
 from SyroMusic.models import (
     Album, Artist, Collaborator, Genre, Playlist, PlaylistEntry, Share, Song, make_slug, make_sort_name,
 )
@@ -201,11 +202,13 @@ class Command(BaseCommand):
         with self.progress, transaction.atomic():
             if has_data:
                 self.flush(catalogue_models)
-            self.write_genres()
-            self.write_artists(sizes)
-            self.write_albums_and_songs(sizes)
-            user_ids = self.ensure_users(sizes["users"])
-            entry_count = self.write_playlists(sizes, user_ids)
+            with search_indexes_set_aside([Artist, Album, Song, Playlist]):
+                self.write_genres()
+                self.write_artists(sizes)
+                self.write_albums_and_songs(sizes)
+                user_ids = self.ensure_users(sizes["users"])
+                entry_count = self.write_playlists(sizes, user_ids)
+                self.progress.set_description("search indexes")
             self.reset_sequences(catalogue_models)
             caching.bump(*caching.AREAS)  # raw writes send no model signals
         if connection.vendor == "postgresql":

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_SONGS ?= 5000
 
-.PHONY: run serve test test-sqlite test-services setup clean
+.PHONY: run serve test test-sqlite test-services bench setup clean
 
 setup: $(VENV)/.installed
 
@@ -33,6 +33,11 @@ test-sqlite: setup
 
 test-services: setup
 	$(PY) scripts/with_services.py -- $(PY) -m pytest
+
+# The benchmark suite (bench/suite.py): a million songs in .bench/, reused between runs; writes
+# BENCHMARKS.md. BENCH_SMALL=1: a few thousand songs on throwaway servers (the CI smoke run).
+bench: setup
+	$(PY) bench/suite.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,3 +1,5 @@
+import os
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -23,3 +25,7 @@ handler500 = "SyroMusic.views.server_error"
 
 if settings.DEBUG_TOOLBAR:
     urlpatterns.append(path("__debug__/", include("debug_toolbar.urls")))
+
+# The benchmark's minimal view and "before" pages (bench/suite.py), mounted for it alone.
+if os.environ.get("BENCH_BASELINE") == "1":
+    urlpatterns.append(path("bench/", include("SyroMusic.bench_views")))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run a command against throwaway PostgreSQL and Redis servers.
 
-Usage: python scripts/with_services.py [--durable] [--keep] -- COMMAND ARGS...
+Usage: python scripts/with_services.py [--durable] [--keep] [--datadir=DIR] -- COMMAND ARGS...
 
 Starts PostgreSQL and Redis on 127.0.0.1 (free ports, temp data dirs), runs
 COMMAND with DATABASE_URL, REDIS_URL, SYRO_PG_BINDIR and SYRO_PG_DATADIR set,
@@ -11,6 +11,8 @@ code, 1 if the servers could not be started, or 0 if the binaries are missing
 
   --durable  keep fsync/synchronous_commit/full_page_writes on (default: off)
   --keep     leave the (stopped) data dirs in place and print their paths
+  --datadir=DIR  keep the PostgreSQL cluster in DIR: created on first use, started
+             as it is on later runs, never deleted (implies --durable)
 Overrides: PG_BINDIR (PostgreSQL bin dir), REDIS_SERVER (redis-server path).
 """
 import glob
@@ -91,9 +93,26 @@ def tail(path, lines=30):
         return "(no log)"
 
 
+def has_cluster(datadir):
+    return os.path.exists(os.path.join(datadir, "PG_VERSION"))
+
+
+def prepare_datadir(datadir):
+    """Create datadir if needed, owned by the user PostgreSQL runs as."""
+    os.makedirs(datadir, mode=0o700, exist_ok=True)
+    if AS_ROOT:
+        shutil.chown(datadir, "postgres", "postgres")
+
+
 def start_postgres(bindir, datadir, port, durable):
-    """initdb + pg_ctl start + createdb syro. datadir must exist (and be owned by the PG user)."""
+    """initdb + pg_ctl start + createdb syro. datadir must exist (and be owned by the PG user).
+
+    A datadir that already holds a cluster (a durable one from an earlier run) is only started.
+    """
     pg = lambda tool: os.path.join(bindir, tool)
+    if has_cluster(datadir):
+        _pg_ctl_start(bindir, datadir, port, durable, create=False)
+        return
     # cwd=datadir: the postgres user may not be able to read our working directory.
     base = [pg("initdb"), "-D", datadir, "-U", "postgres", "--auth=trust", "--encoding=UTF8"]
     try:
@@ -104,6 +123,11 @@ def start_postgres(bindir, datadir, port, durable):
             run_quiet(as_pg_user(base + ["--no-locale"]), "initdb --no-locale", cwd=datadir)
         except StartupError as second:
             raise StartupError(f"{first}\n{second}") from None
+    _pg_ctl_start(bindir, datadir, port, durable, create=True)
+
+
+def _pg_ctl_start(bindir, datadir, port, durable, create):
+    pg = lambda tool: os.path.join(bindir, tool)
     opts = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={datadir}"
             " -c max_connections=200")
     if not durable:  # Throwaway server: trade crash safety for speed.
@@ -112,8 +136,9 @@ def start_postgres(bindir, datadir, port, durable):
     try:
         run_quiet(as_pg_user([pg("pg_ctl"), "start", "-w", "-t", "30", "-D", datadir,
                               "-l", logfile, "-o", opts]), "pg_ctl start", cwd=datadir)
-        run_quiet(as_pg_user([pg("createdb"), "-h", datadir, "-p", str(port), "-U", "postgres",
-                              "-O", "postgres", "syro"]), "createdb", cwd=datadir)
+        if create:
+            run_quiet(as_pg_user([pg("createdb"), "-h", datadir, "-p", str(port), "-U", "postgres",
+                                  "-O", "postgres", "syro"]), "createdb", cwd=datadir)
     except StartupError as e:
         raise StartupError(f"{e}\n--- {logfile} (tail) ---\n{tail(logfile)}") from None
 
@@ -192,7 +217,11 @@ def main(argv):
         return 2
     split = argv.index("--")
     opts, command = argv[:split], argv[split + 1:]
-    unknown = set(opts) - {"--durable", "--keep"}
+    datadir = None
+    for opt in opts:
+        if opt.startswith("--datadir="):
+            datadir = os.path.abspath(opt.split("=", 1)[1])
+    unknown = {opt for opt in opts if not opt.startswith("--datadir=")} - {"--durable", "--keep"}
     if unknown:
         log(f"unknown option(s): {' '.join(sorted(unknown))}")
         return 2
@@ -222,14 +251,13 @@ def main(argv):
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    pg_dir = tempfile.mkdtemp(prefix="syro-pg-")
+    pg_dir = datadir or tempfile.mkdtemp(prefix="syro-pg-")
     redis_dir = tempfile.mkdtemp(prefix="syro-redis-")
     redis_proc = None
     try:
-        if AS_ROOT:
-            shutil.chown(pg_dir, "postgres", "postgres")
+        prepare_datadir(pg_dir)
         pg_port, redis_port = free_port(), free_port()
-        start_postgres(bindir, pg_dir, pg_port, "--durable" in opts)
+        start_postgres(bindir, pg_dir, pg_port, "--durable" in opts or datadir is not None)
         if not pending:
             redis_proc = start_redis(redis_bin, redis_dir, redis_port)
         if pending:
@@ -262,7 +290,8 @@ def main(argv):
         if "--keep" in opts:
             log(f"kept (servers stopped): SYRO_PG_DATADIR={pg_dir} redis dir={redis_dir}")
         else:
-            shutil.rmtree(pg_dir, ignore_errors=True)
+            if datadir is None:
+                shutil.rmtree(pg_dir, ignore_errors=True)
             shutil.rmtree(redis_dir, ignore_errors=True)
 
 

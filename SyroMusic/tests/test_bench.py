@@ -1,0 +1,108 @@
+"""The benchmark suite cannot rot: its smoke mode runs end to end, and its pages exist only for it."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.urls import Resolver404, resolve
+
+sys.path.insert(0, str(settings.BASE_DIR / "scripts"))
+import with_services  # noqa: E402
+
+IN_CI = os.environ.get("CI") in ("true", "1")
+
+
+def missing_binaries():
+    missing = []
+    if not with_services.find_pg_bindir():
+        missing.append("PostgreSQL server binaries (apt-get install postgresql)")
+    if not with_services.find_redis_server():
+        missing.append("redis-server (apt-get install redis-server)")
+    if not shutil.which("wrk"):
+        missing.append("wrk (apt-get install wrk)")
+    return missing
+
+
+def test_benchmark_pages_are_not_mounted_without_bench_baseline(client):
+    with pytest.raises(Resolver404):
+        resolve("/bench/minimal/")
+    assert client.get("/bench/minimal/").status_code == 404
+    assert client.get("/bench/before/music/songs/").status_code == 404
+
+
+@pytest.mark.parametrize("value, mounted", [("1", True), ("0", False), ("", False), ("true", False)])
+def test_bench_baseline_mounts_the_benchmark_pages_only_when_it_is_1(value, mounted):
+    code = (
+        "import django; django.setup()\n"
+        "from django.urls import Resolver404, resolve\n"
+        "try:\n    resolve('/bench/minimal/'); resolve('/bench/before/music/songs/'); print('mounted')\n"
+        "except Resolver404:\n    print('absent')\n"
+    )
+    env = {**os.environ, "BENCH_BASELINE": value, "DJANGO_SETTINGS_MODULE": "Syro.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ("mounted" if mounted else "absent")
+
+
+def test_smoke_mode_measures_every_row_without_an_error(tmp_path):
+    if connection.vendor == "postgresql":
+        pytest.skip("the smoke run starts its own servers: it runs once, in the SQLite half of make test")
+    missing = missing_binaries()
+    if missing:
+        message = "the benchmark needs " + ", ".join(missing)
+        if IN_CI:
+            pytest.fail(f"{message} (CI is set: failing instead of skipping)")
+        pytest.skip(message)
+    report_path, table_path = tmp_path / "report.json", tmp_path / "BENCHMARKS.md"
+    marker = settings.BASE_DIR / ".bench" / "catalogue.json"
+    full_run_marker = marker.read_text() if marker.exists() else None
+    result = subprocess.run(
+        [sys.executable, "bench/suite.py", "--json", str(report_path), "--output", str(table_path)],
+        cwd=settings.BASE_DIR, env={**os.environ, "BENCH_SMALL": "1"}, capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    # The throwaway run leaves the full run's catalogue (and the marker saying what it holds) alone.
+    assert (marker.read_text() if marker.exists() else None) == full_run_marker
+    report = json.loads(report_path.read_text())
+    table = table_path.read_text()
+    assert report["small"] and report["catalogue"]["songs"] == 3000
+    assert table in result.stdout
+
+    rows = {row["url"]: row for row in report["rows"] if not row.get("missing")}
+    expected = {
+        "/", "/music/artists/", "/music/albums/", "/music/songs/", "/music/playlists/", "/api/v1/songs/",
+        "/api/v1/albums/", "/api/v1/artists/", "/api/v1/playlists/", "/api/v1/genres/",
+    }
+    assert expected <= rows.keys()
+    details = [url for url in rows if url.rstrip("/").rsplit("/", 1)[-1].isdigit()]
+    assert len(details) >= 8  # artist, album, song and playlist pages, and their API twins
+
+    for url, row in rows.items():
+        assert f"| `{url}` |" in table
+        assert row["status"] == 200 and row["errors"] == 0, url
+        assert row["queries"] >= 1 and row["queries"] == row["queries_in_process"], url
+        assert row["cold_ms"][0] > 0 and row["cold_ms"][1] >= row["cold_ms"][0], url
+        assert row["warm_ms"][0] >= 0 and row["sql_ms"][0] > 0, url
+        assert row["load"]["requests"] > 0 and row["load"]["rps"] > 0 and row["load"]["not_2xx"] == 0, url
+        if row["kind"] == "list":
+            assert 0 < row["gzip_bytes"] < row["bytes"], url
+
+    befores = {url: row["before_result"] for url, row in rows.items() if row.get("before_result")}
+    assert {"/music/songs/", "/music/albums/", "/music/playlists/", "/api/v1/songs/"} <= befores.keys()
+    for url, before in befores.items():
+        assert before["errors"] == 0 and before["load"]["requests"] > 0, url
+        assert before["gzip_bytes"] is None, url  # the "before" is never compressed
+    # Without joins, every row of the song list costs queries of its own.
+    assert befores["/music/songs/"]["queries"] > 100 * rows["/music/songs/"]["queries"]
+
+    assert report["minimal_errors"] == 0 and report["ceiling_rps"] > 0
+    for goal in ("90% of the minimal view", "3× its raw SQL time", "under 30 ms", "75% smaller", "Zero errors"):
+        assert goal in table
+    for machine_fact in ("cores", "GiB memory", "Python", "Django", "PostgreSQL", "Redis", "gunicorn"):
+        assert machine_fact in table

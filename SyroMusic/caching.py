@@ -215,3 +215,34 @@ def _wait_for(key, lock):
         if cache.get(lock) is None:
             return cache.get(key)
     return None
+
+
+def api_read(*areas):
+    """Cache a DRF read of public data (the catalogue) until one of `areas` changes.
+
+    For a viewset method: authentication, permissions and throttling have run
+    before it (every request still counts against the rate limit). The answer
+    must not depend on who asks; only JSON is cached (the browsable API page
+    carries the visitor's name and CSRF token).
+    """
+
+    def decorator(method):
+        @functools.wraps(method)
+        def wrapper(self, request, *args, **kwargs):
+            if request.method != "GET" or getattr(request.accepted_renderer, "format", None) != "json":
+                return method(self, request, *args, **kwargs)
+            key = "api-" + _page_key(request, versions(areas or AREAS))
+            entry = cache.get(key)
+            if entry is not None:
+                return HttpResponse(entry["content"], content_type=entry["content_type"])
+            response = method(self, request, *args, **kwargs)
+            if response.status_code == 200:
+                response = self.finalize_response(request, response, *args, **kwargs)
+                response.render()
+                entry = {"content": response.content, "content_type": response["Content-Type"]}
+                cache.set(key, entry, timeout=settings.PAGE_CACHE_SECONDS)
+            return response
+
+        return wrapper
+
+    return decorator

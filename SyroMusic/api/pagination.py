@@ -96,6 +96,7 @@ class CatalogueListPagination:
     """Page numbers by default; `?cursor=` (empty to start) switches to cursor pages."""
 
     cursor_query_param = "cursor"
+    display_page_controls = False  # the browsable API shows `next`/`previous` in the body
 
     def __init__(self):
         self.numbered = CataloguePageNumberPagination()
@@ -108,6 +109,9 @@ class CatalogueListPagination:
 
     def get_paginated_response(self, data):
         return self.active.get_paginated_response(data)
+
+    def get_results(self, data):
+        return self.active.get_results(data)
 
     def get_paginated_response_schema(self, schema):
         # A numbered page (with count) or, with ?cursor=, a cursor page (next/previous/results only).

@@ -23,6 +23,7 @@ from rest_framework.reverse import reverse
 from SyroMusic.forms import ListenerField, PlaylistImportForm, check_not_owner
 from SyroMusic.models import Album, Artist, Collaborator, Follow, Genre, Playlist, PlaylistEntry, Profile, Song
 from SyroMusic.playlist_files import CONTENT_TYPES, EXPORTERS, match_items
+from SyroMusic import caching
 from SyroMusic import search as searching
 from SyroMusic.models import SearchHistory
 from SyroMusic.services import playlist_create_from_matches, playlist_share
@@ -117,6 +118,10 @@ class CatalogueViewSet(viewsets.ModelViewSet):
     pagination_class = CatalogueListPagination
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter, StrictOrderingFilter]
 
+    # Reads are the same for everyone: answered from the cache until the catalogue changes.
+    list = caching.api_read(caching.CATALOGUE)(viewsets.ModelViewSet.list)
+    retrieve = caching.api_read(caching.CATALOGUE)(viewsets.ModelViewSet.retrieve)
+
     def nested_page(self, queryset, serializer_class):
         """A page of a nested list (an artist's albums, an album's songs)."""
         page = self.paginate_queryset(queryset)
@@ -144,6 +149,7 @@ class ArtistViewSet(CatalogueViewSet):
 
     @extend_schema(responses=serializers.AlbumSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=CataloguePageNumberPagination)
+    @caching.api_read(caching.CATALOGUE)
     def albums(self, request, pk=None):
         """The artist's albums, newest first."""
         artist = get_object_or_404(Artist, pk=pk)
@@ -163,6 +169,7 @@ class AlbumViewSet(CatalogueViewSet):
 
     @extend_schema(responses=serializers.SongSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=CataloguePageNumberPagination)
+    @caching.api_read(caching.CATALOGUE)
     def songs(self, request, pk=None):
         """The album's songs in tracklist order (disc, then track)."""
         album = get_object_or_404(Album, pk=pk)

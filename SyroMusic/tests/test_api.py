@@ -451,3 +451,41 @@ class TestSchemaAndDocs:
         response = api.get("/api/v1/songs/?page_size=100", HTTP_ACCEPT_ENCODING="gzip")
         assert response["Content-Encoding"] == "gzip"
         assert len(json.loads(gzip.decompress(response.content))["results"]) == 100
+
+
+class TestCachedReads:
+    """Catalogue reads are the same for everyone: the second one comes from the cache, until a write."""
+
+    @pytest.mark.django_db(transaction=True)
+    def test_a_repeated_list_or_detail_runs_no_query_until_the_catalogue_changes(self, api, django_assert_num_queries):
+        seed(100)
+        song = Song.objects.order_by("id").first()
+        for url in ("/api/v1/songs/?ordering=-popularity", f"/api/v1/songs/{song.pk}/", f"/api/v1/albums/{song.album_id}/songs/"):
+            first = api.get(url)
+            with django_assert_num_queries(0):
+                again = api.get(url)
+            assert again.status_code == HTTPStatus.OK and again.content == first.content
+            assert again["Content-Type"] == "application/json"
+        song.title = "Renamed After Caching"
+        song.save()
+        assert api.get(f"/api/v1/songs/{song.pk}/").json()["title"] == "Renamed After Caching"
+
+    def test_cached_answers_are_shared_by_anonymous_and_logged_in_clients(self, api, alice, django_assert_max_num_queries):
+        seed(100)
+        anonymous = api.get("/api/v1/artists/").content
+        client = APIClient()
+        client.force_authenticate(alice)
+        with django_assert_max_num_queries(0):
+            assert client.get("/api/v1/artists/").content == anonymous
+
+    def test_the_browsable_api_is_never_cached(self, api):
+        seed(100)
+        api.get("/api/v1/genres/")
+        page = api.get("/api/v1/genres/", HTTP_ACCEPT="text/html")
+        assert page["Content-Type"].startswith("text/html")
+
+    def test_errors_are_not_cached(self, api):
+        assert api.get("/api/v1/songs/999999/").status_code == HTTPStatus.NOT_FOUND
+        make_song(album=make_album())  # whatever id it gets, 999999 stays missing
+        assert api.get("/api/v1/songs/?page=0").status_code == HTTPStatus.BAD_REQUEST
+        assert api.get("/api/v1/songs/?page=0").status_code == HTTPStatus.BAD_REQUEST

@@ -3,6 +3,7 @@
 from itertools import count
 
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from SyroMusic.models import Album, Artist, Genre, Playlist, PlaylistEntry, Song
 
@@ -42,3 +43,15 @@ def make_playlist(owner=None, name=None, songs=(), **fields):
         for position, song in enumerate(songs, start=1)
     )
     return playlist
+
+
+def text(response):
+    """A response's body as text."""
+    return response.content.decode()
+
+
+def logged_in(user):
+    """A test client logged in as user."""
+    client = Client()
+    client.force_login(user)
+    return client

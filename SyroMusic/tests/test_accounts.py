@@ -8,21 +8,11 @@ from django.test import Client
 
 from SyroMusic.models import Follow, Playlist, Profile
 
-from .factories import make_playlist, make_song, make_user
+from .factories import logged_in, make_playlist, make_song, make_user, text
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery"
-
-
-def text(response):
-    return response.content.decode()
-
-
-def logged_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def messages_of(response):

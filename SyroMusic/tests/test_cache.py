@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from SyroMusic.models import Playlist, Song
 
-from .factories import make_album, make_artist, make_playlist, make_song, make_user
+from .factories import make_album, make_artist, make_playlist, make_song, make_user, text
 
 CACHED_PAGES = [
     "/", "/music/artists/", "/music/artists/?letter=B", "/music/artists/2/", "/music/albums/", "/music/albums/1/",
@@ -22,10 +22,6 @@ CACHED_PAGES = [
 
 def seed(songs=300):
     call_command("seed_catalogue", songs=songs, no_progress=True, stdout=None)
-
-
-def text(response):
-    return response.content.decode()
 
 
 def csrf_token_in(response):

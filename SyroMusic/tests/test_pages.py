@@ -9,17 +9,13 @@ from django.test import Client
 from SyroMusic.models import Album, Artist, Song
 from SyroMusic.views import SONGS_PER_PAGE
 
-from .factories import make_album, make_artist, make_genre, make_playlist, make_song, make_user
+from .factories import make_album, make_artist, make_genre, make_playlist, make_song, make_user, text
 
 pytestmark = pytest.mark.django_db
 
 
 def seed(songs):
     call_command("seed_catalogue", songs=songs, no_progress=True, stdout=None)
-
-
-def text(response):
-    return response.content.decode()
 
 
 def links(response, css_class="pagination"):

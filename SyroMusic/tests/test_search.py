@@ -15,23 +15,13 @@ from django.test import Client
 from SyroMusic.models import Playlist, SearchHistory
 from SyroMusic.search import MAX_LENGTH
 
-from .factories import make_album, make_artist, make_playlist, make_song, make_user
+from .factories import logged_in, make_album, make_artist, make_playlist, make_song, make_user, text
 
 pytestmark = pytest.mark.django_db
 
 
 def postgresql():
     return connection.vendor == "postgresql"
-
-
-def text(response):
-    return response.content.decode()
-
-
-def logged_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def names(response, kind):

@@ -85,37 +85,28 @@ class Kind:
     name: str
     label: str
     singular: str
-    column: str  # the name searched first (its folded form is the model's search_name)
+    model: type  # its search_name is the folded name
     tie_break: tuple  # the order among equally relevant results
+    joined: bool = True  # has a for_listing() that joins what a result line shows
 
     def candidates(self, user):
         """What may be found, without joins: ranking runs on these alone."""
-        if self.name == "artist":
-            return Artist.objects.all()
-        if self.name == "album":
-            return Album.objects.all()
-        if self.name == "song":
-            return Song.objects.all()
-        return Playlist.objects.visible_to(user)
+        objects = self.model.objects
+        return objects.visible_to(user) if self.model is Playlist else objects.all()
 
     def queryset(self, user):
-        """A result row with what its line shows joined."""
-        if self.name == "artist":
-            return Artist.objects.all()
-        if self.name == "album":
-            return Album.objects.for_listing()
-        if self.name == "song":
-            return Song.objects.for_listing()
-        return Playlist.objects.visible_to(user).for_listing()
+        """Result rows with what their lines show joined."""
+        candidates = self.candidates(user)
+        return candidates.for_listing() if self.joined else candidates
 
 
 KINDS = {
     kind.name: kind
     for kind in (
-        Kind("artist", "Artists", "artist", "name", (Lower("sort_name"), "id")),
-        Kind("album", "Albums", "album", "title", (F("release_date").desc(nulls_last=True), "id")),
-        Kind("song", "Songs", "song", "title", ("-popularity", "id")),
-        Kind("playlist", "Playlists", "playlist", "name", ("-updated_at", "-id")),
+        Kind("artist", "Artists", "artist", Artist, (Lower("sort_name"), "id"), joined=False),
+        Kind("album", "Albums", "album", Album, (F("release_date").desc(nulls_last=True), "id")),
+        Kind("song", "Songs", "song", Song, ("-popularity", "id")),
+        Kind("playlist", "Playlists", "playlist", Playlist, ("-updated_at", "-id")),
     )
 }
 SUGGESTION_KINDS = {"artist": 3, "album": 3, "song": 4}
@@ -313,22 +304,16 @@ def best(query, user, limits):
 
 def suggestions(query):
     """Up to ten catalogue names for the header box: artists, albums, songs (no playlists: they are per user)."""
-    items = []
-    for name, group in best(query, None, SUGGESTION_KINDS).items():
-        for row in group.rows:
-            if name == "artist":
-                items.append({"type": "artist", "label": row.name, "detail": "Artist", "url": row.get_absolute_url()})
-            elif name == "album":
-                items.append({
-                    "type": "album", "label": row.title, "detail": f"Album by {row.artist.name}",
-                    "url": row.get_absolute_url(),
-                })
-            else:
-                items.append({
-                    "type": "song", "label": row.title, "detail": f"Song by {row.artist.name}",
-                    "url": row.get_absolute_url(),
-                })
-    return items
+    return [
+        {
+            "type": name,
+            "label": str(row),
+            "detail": "Artist" if name == "artist" else f"{KINDS[name].singular.capitalize()} by {row.artist.name}",
+            "url": row.get_absolute_url(),
+        }
+        for name, group in best(query, None, SUGGESTION_KINDS).items()
+        for row in group.rows
+    ]
 
 
 def remember_search(user, query, kind_name=""):

@@ -2,10 +2,13 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _isolated_cache():
-    """Every test starts with an empty cache (the in-memory one, or the throwaway Redis)."""
+def _isolated_cache(settings, tmp_path_factory):
+    """Every test starts with an empty cache (the in-memory one, or the throwaway Redis), and, without
+    Redis, versions of its own (not those of a server or another test run on this machine)."""
     from django.core.cache import cache
 
+    if settings.CACHE_VERSIONS_DIR:
+        settings.CACHE_VERSIONS_DIR = str(tmp_path_factory.mktemp("cache-versions"))
     cache.clear()
     yield
     cache.clear()

@@ -116,10 +116,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "SyroMusic.ops.RequestLogMiddleware",
+    "SyroMusic.web.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "SyroMusic.security.ContentSecurityPolicyMiddleware",
-    "SyroMusic.ops.BodyLimitMiddleware",
+    "SyroMusic.web.middleware.ContentSecurityPolicyMiddleware",
+    "SyroMusic.web.middleware.BodyLimitMiddleware",
     # Static files first: served (precompressed) before any other middleware does work.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Compresses pages and API responses; adds random bytes per response against BREACH.
@@ -130,11 +130,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "SyroMusic.web.middleware.PrivateWhenLoggedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "SyroMusic.api.throttling.RateLimitHeadersMiddleware",
-    "SyroMusic.api.errors.RefuseNulCharactersMiddleware",
-    "SyroMusic.ops.DatabaseUnavailableMiddleware",
+    "SyroMusic.web.middleware.RateLimitHeadersMiddleware",
+    "SyroMusic.web.middleware.RefuseNulCharactersMiddleware",
+    "SyroMusic.web.middleware.DatabaseUnavailableMiddleware",
 ]
 
 # Production behind HTTPS (HTTPS=1): redirect to https, HSTS, cookies only over https.
@@ -218,6 +219,11 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }
+
+# Where the cache versions live when the cache is per process (no REDIS_URL): files in this folder,
+# so a server and a command on one machine (or several server processes) agree on what is stale.
+# With Redis they live in Redis, shared by every machine. See SyroMusic/caching.py.
+CACHE_VERSIONS_DIR = "" if REDIS_URL else os.environ.get("CACHE_VERSIONS_DIR", str(BASE_DIR / ".cache-versions"))
 
 # How long an anonymous visitor's page may be served from the cache (seconds).
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 900)

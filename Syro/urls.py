@@ -4,28 +4,28 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from SyroMusic import ops, views
+from SyroMusic.views import accounts, health
 
 urlpatterns = [
-    path("favicon.ico", ops.favicon),
-    path("healthz", ops.healthz, name="healthz"),
-    path("readyz", ops.readyz, name="readyz"),
+    path("favicon.ico", health.favicon),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", include("SyroMusic.urls")),
     # Accounts: Django's views (password change and reset) plus ours, under Django's URL names.
-    path("accounts/login/", views.RateLimitedLoginView.as_view(), name="login"),
-    path("accounts/signup/", views.signup, name="signup"),
-    path("accounts/profile/", views.profile_edit, name="profile-edit"),
+    path("accounts/login/", accounts.RateLimitedLoginView.as_view(), name="login"),
+    path("accounts/signup/", accounts.signup, name="signup"),
+    path("accounts/profile/", accounts.profile_edit, name="profile-edit"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("SyroMusic.api.urls")),
     path("admin/", admin.site.urls),
 ]
 
-handler404 = "SyroMusic.views.page_not_found"
-handler500 = "SyroMusic.views.server_error"
+handler404 = "SyroMusic.views.errors.page_not_found"
+handler500 = "SyroMusic.views.errors.server_error"
 
 if settings.DEBUG_TOOLBAR:
     urlpatterns.append(path("__debug__/", include("debug_toolbar.urls")))
 
 # The benchmark's minimal view and "before" pages (bench/suite.py), mounted for it alone.
 if os.environ.get("BENCH_BASELINE") == "1":
-    urlpatterns.append(path("bench/", include("SyroMusic.bench_views")))
+    urlpatterns.append(path("bench/", include("bench.before_views")))

@@ -3,9 +3,18 @@ from django.db import models
 from django.db.models import Count
 
 from .models import (
-    Album, Artist, Collaborator, Follow, Genre, Playlist, PlaylistEntry, Profile, SearchHistory, Share, Song,
+    Album,
+    Artist,
+    Collaborator,
+    Follow,
+    Genre,
+    Playlist,
+    PlaylistEntry,
+    Profile,
+    SearchHistory,
+    Share,
+    Song,
 )
-
 
 # A URL typed without a scheme means https (Django 6's default, chosen now).
 URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
@@ -81,7 +90,7 @@ class SongInline(SharedChoicesMixin, admin.TabularInline):
     extra = 0
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("artist").order_by("disc_number", "track_number")
+        return super().get_queryset(request).select_related("artist").in_tracklist_order()
 
     @admin.display(description="artist")
     def artist_name(self, song):

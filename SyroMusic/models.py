@@ -5,15 +5,16 @@ and the admin share are QuerySet methods named for what they load.
 """
 
 from django.conf import settings
-from django.db import models
-from django.db import connection, transaction
-from django.db.models import F, Case, Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.core.exceptions import ValidationError
+from django.db import connection, models, transaction
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
-
-from . import caching
 from django.utils import timezone
 from django.utils.text import slugify
+
+from . import caching
+
 
 class Fold(models.Func):
     """syro_fold(text): lower case, no accents, white space collapsed. PostgreSQL's is SQL (unaccent,
@@ -58,11 +59,6 @@ class Genre(models.Model):
         return self.name
 
 
-class ArtistQuerySet(models.QuerySet):
-    def with_album_count(self):
-        return self.annotate(album_count=Count("albums"))
-
-
 class Artist(models.Model):
     name = models.CharField(max_length=200)
     sort_name = models.CharField(max_length=200, blank=True, help_text='Name as filed, e.g. "Beatles, The".')
@@ -73,8 +69,6 @@ class Artist(models.Model):
     image_url = models.URLField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     search_name = search_name("name")
-
-    objects = ArtistQuerySet.as_manager()
 
     class Meta:
         ordering = [Lower("sort_name"), "id"]
@@ -114,10 +108,13 @@ class AlbumQuerySet(models.QuerySet):
     def with_genres(self):
         return self.prefetch_related("genres")
 
+    def newest_first(self):
+        return self.order_by("-release_date", "-id")
+
     def in_discography_order(self):
         """Albums first, then EPs, singles and compilations; newest first within each."""
         rank = Case(
-            *(When(album_type=value, then=Value(order)) for order, value in enumerate(DISCOGRAPHY_ORDER)),
+            *(When(album_type=value, then=Value(order)) for order, value in enumerate(Album.DISCOGRAPHY_ORDER)),
             output_field=IntegerField(),
         )
         return self.alias(type_rank=rank).order_by("type_rank", "-release_date", "-id")
@@ -126,15 +123,15 @@ class AlbumQuerySet(models.QuerySet):
         return self.annotate(song_count=Count("songs"), total_duration_ms=Sum("songs__duration_ms"))
 
 
-DISCOGRAPHY_ORDER = ["album", "ep", "single", "compilation"]
+class AlbumType(models.TextChoices):
+    ALBUM = "album", "Album"
+    SINGLE = "single", "Single"
+    EP = "ep", "EP"
+    COMPILATION = "compilation", "Compilation"
 
 
 class Album(models.Model):
-    class Type(models.TextChoices):
-        ALBUM = "album", "Album"
-        SINGLE = "single", "Single"
-        EP = "ep", "EP"
-        COMPILATION = "compilation", "Compilation"
+    Type = AlbumType
 
     title = models.CharField(max_length=300)
     slug = models.SlugField(max_length=300, allow_unicode=True, blank=True)
@@ -154,7 +151,8 @@ class Album(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(title=""), name="album_title_not_empty", violation_error_message="An album needs a title."),
             models.CheckConstraint(
-                condition=Q(album_type__in=["album", "single", "ep", "compilation"]), name="album_type_valid", violation_error_message="The type must be album, single, ep or compilation."
+                condition=Q(album_type__in=AlbumType.values), name="album_type_valid",
+                violation_error_message="The type must be album, single, ep or compilation.",
             ),
         ]
         indexes = [
@@ -165,6 +163,9 @@ class Album(models.Model):
             models.Index(fields=["artist", "title"], name="album_artist_title_idx"),
             models.Index(fields=["created_at", "id"], name="album_created_idx"),
         ]
+
+    # How an artist's page groups their releases.
+    DISCOGRAPHY_ORDER = [Type.ALBUM, Type.EP, Type.SINGLE, Type.COMPILATION]
 
     def __str__(self):
         return self.title
@@ -181,6 +182,11 @@ class Album(models.Model):
     def release_year(self):
         return self.release_date.year if self.release_date else None
 
+    @property
+    def is_compilation(self):
+        """Songs by several artists: tracklists name each song's artist."""
+        return self.album_type == self.Type.COMPILATION
+
 
 class SongQuerySet(models.QuerySet):
     def for_listing(self):
@@ -189,6 +195,9 @@ class SongQuerySet(models.QuerySet):
 
     def in_tracklist_order(self):
         return self.order_by("disc_number", "track_number", "id")
+
+    def most_popular(self):
+        return self.order_by("-popularity", "-id")
 
 
 class Song(models.Model):
@@ -243,6 +252,22 @@ class PlaylistQuerySet(models.QuerySet):
     def public(self):
         return self.filter(is_public=True)
 
+    def recently_updated(self):
+        return self.order_by("-updated_at", "-id")
+
+    def name_taken(self, owner, name, *, exclude=None):
+        """Does the owner already have a playlist of this name (other than `exclude`)? Names are unique per owner."""
+        clash = self.filter(owner=owner, name=name)
+        if exclude is not None and exclude.pk is not None:
+            clash = clash.exclude(pk=exclude.pk)
+        return clash.exists()
+
+    def editable_by(self, user):
+        """The playlists a user may add songs to: their own and those they collaborate on with edit rights."""
+        levels = [level for level in Collaborator.Level.values if ACCESS_RANK[level] >= ACCESS_RANK[Need.EDIT_ENTRIES]]
+        editing = Collaborator.objects.filter(playlist=OuterRef("pk"), user=user, level__in=levels)
+        return self.filter(Q(owner=user) | Exists(editing)).order_by(Lower("name"), "id")
+
     def visible_to(self, user):
         """Public playlists, the user's own and those they collaborate on. Everything else is answered with 404."""
         if user is None or not user.is_authenticated:
@@ -274,6 +299,16 @@ class PlaylistQuerySet(models.QuerySet):
 ACCESS_RANK = {None: -1, "public": 0, "view": 1, "edit": 2, "admin": 3, "owner": 4}
 
 
+class Need:
+    """The access each kind of playlist change needs (see Playlist.allows)."""
+
+    SEE = "public"
+    EDIT_ENTRIES = "edit"  # add, remove, reorder
+    MANAGE = "admin"  # name, description, visibility, collaborators, sharing
+    DELETE = "owner"
+
+
+
 class Playlist(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playlists")
     name = models.CharField(max_length=200)
@@ -296,11 +331,32 @@ class Playlist(models.Model):
             models.Index(fields=["is_public", "updated_at", "id"], name="playlist_public_updated_idx"),
         ]
 
+    NAME_TAKEN = "You already have a playlist with this name."
+
     def __str__(self):
         return self.name
 
     def get_absolute_url(self):
         return reverse("music:playlist-detail", args=[self.pk])
+
+    def check_not_owner(self, user):
+        """For naming another listener (a collaborator, a recipient): the owner already has every right."""
+        if user.pk == self.owner_id:
+            raise ValidationError("That is the playlist's owner, who has every right.")
+        return user
+
+    def set_collaborator(self, user, level):
+        """Let a listener in at `level`, or change their level. Returns (collaborator, created)."""
+        self.check_not_owner(user)
+        collaborator, created = Collaborator.objects.update_or_create(playlist=self, user=user, defaults={"level": level})
+        caching.bump(caching.PLAYLISTS)
+        return collaborator, created
+
+    def remove_collaborator(self, user_id):
+        """Returns whether there was such a collaborator."""
+        deleted, _ = self.collaborators.filter(user_id=user_id).delete()
+        caching.bump(caching.PLAYLISTS)
+        return bool(deleted)
 
     def access_for(self, user):
         """What a user may do here: "owner", "admin", "edit", "view" (collaborators), "public" or None."""
@@ -320,6 +376,7 @@ class Playlist(models.Model):
         return ACCESS_RANK[self.access_for(user)] >= ACCESS_RANK[need]
 
     def entries_in_order(self):
+        """The entries with their songs, albums, artists and who added them: one query for any entry table."""
         return self.entries.select_related("song__album__artist", "song__artist", "added_by").order_by("position")
 
     # Changing entries keeps positions exactly 1..N. Each change locks the playlist row first, so
@@ -471,6 +528,18 @@ class Profile(models.Model):
     def get_absolute_url(self):
         return reverse("music:user-detail", args=[self.user.get_username()])
 
+    @classmethod
+    def of(cls, user):
+        """The user's profile, or an unsaved one with the defaults (select_related("profile") saves the query)."""
+        try:
+            return user.profile
+        except cls.DoesNotExist:
+            return cls(user=user)
+
+    def visible_to(self, viewer):
+        """A private profile shows others nothing but the name."""
+        return self.is_public or (viewer is not None and viewer.pk == self.user_id)
+
 
 class FollowQuerySet(models.QuerySet):
     def counts_for(self, user):
@@ -480,6 +549,17 @@ class FollowQuerySet(models.QuerySet):
         )
         return totals["followers"], totals["following"]
 
+    def follow(self, follower, followed):
+        if follower.pk == followed.pk:
+            raise ValidationError(Follow.NOT_SELF)
+        self.get_or_create(follower=follower, followed=followed)
+
+    def unfollow(self, follower, followed):
+        self.filter(follower=follower, followed=followed).delete()
+
+    def follows(self, follower, followed):
+        return self.filter(follower=follower, followed=followed).exists()
+
 
 class Follow(models.Model):
     follower = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="following_links")
@@ -487,6 +567,8 @@ class Follow(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = FollowQuerySet.as_manager()
+
+    NOT_SELF = "You cannot follow yourself."
 
     class Meta:
         constraints = [
@@ -514,7 +596,7 @@ def catalogue_counts():
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts))
         row = cursor.fetchone()
-    return dict(zip([*tables, "playlists"], row))
+    return dict(zip([*tables, "playlists"], row, strict=True))
 
 
 class SearchHistory(models.Model):

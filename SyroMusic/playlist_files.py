@@ -10,7 +10,9 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from .models import Artist, Song
+from django.core.exceptions import ValidationError
+
+from .models import Artist, Playlist, Song, make_slug
 from .text import fold
 
 XSPF_NAMESPACE = "http://xspf.org/ns/0/"
@@ -74,11 +76,48 @@ EXPORTERS = {"m3u8": to_m3u8, "xspf": to_xspf, "jspf": to_jspf}
 
 
 @dataclass
+class Export:
+    """A playlist written as a file: what to send, and the name to save it under."""
+
+    body: str
+    content_type: str
+    filename: str
+
+
+def export(playlist, kind, absolute_url):
+    """The playlist as an M3U8, XSPF or JSPF file; absolute_url(path) makes each song's location."""
+    body = EXPORTERS[kind](playlist, playlist.entries_in_order(), absolute_url)
+    return Export(body, CONTENT_TYPES[kind], f"{make_slug(playlist.name, 100)}.{kind}")
+
+
+@dataclass
 class Item:
     number: int
     artist: str
     title: str
     album: str = ""
+
+
+MAX_IMPORT_BYTES = 1_000_000
+
+
+def read_import(*, upload, name, owner):
+    """(name, items) of an uploaded playlist file that will become a new playlist of the owner's.
+
+    The name defaults to the file's; ValidationError says what is wrong with the file or the name.
+    """
+    if upload.size > MAX_IMPORT_BYTES:
+        raise ValidationError("The file is larger than 1 MB.")
+    try:
+        items = parse_playlist_file(upload.name, upload.read())
+    except UnreadableFile as error:
+        raise ValidationError(str(error)) from None
+    if not items:
+        raise ValidationError("The file lists no songs.")
+    name = name or upload.name.rsplit(".", 1)[0][:200] or "Imported"
+    if Playlist.objects.name_taken(owner, name):
+        raise ValidationError(f"You already have a playlist called {name!r}: choose another name.")
+    return name, items
 
 
 class UnreadableFile(ValueError):
@@ -126,8 +165,11 @@ def _parse_xspf(text):
     namespace = {"x": XSPF_NAMESPACE}
     items = []
     for number, track in enumerate(root.iterfind(".//x:trackList/x:track", namespace), start=1):
-        field = lambda tag: (track.findtext(f"x:{tag}", default="", namespaces=namespace) or "").strip()
-        items.append(Item(number, field("creator"), field("title"), field("album")))
+        creator, title, album = (
+            (track.findtext(f"x:{tag}", default="", namespaces=namespace) or "").strip()
+            for tag in ("creator", "title", "album")
+        )
+        items.append(Item(number, creator, title, album))
     return items
 
 

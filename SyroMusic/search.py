@@ -28,16 +28,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connections, transaction
-from django.utils import timezone
 from django.db.models import BooleanField, Case, F, FloatField, Func, IntegerField, Q, TextField, Value, When
 from django.db.models.expressions import Expression
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from .models import Album, Artist, Fold, Playlist, SearchHistory, Song
 from .text import fold, words
 
 MIN_LENGTH = 2
 MAX_LENGTH = 100
+# The page (and API answer) for every type shows each type's best PER_TYPE; one type's list pages by PER_PAGE.
+PER_TYPE = 5
+PER_PAGE = 20
 # A type's results stop here: nobody reads further, and counting further costs time at a million songs.
 MAX_RESULTS = 1000
 # Typo-tolerant matches are looked for only when word matches are fewer than this.
@@ -288,8 +291,9 @@ class Group:
     more: bool
 
 
-def best(query, user, limits):
-    """{kind name: Group} with up to limits[kind] results each: at most two queries per type."""
+def best(query, user, limits=None):
+    """{kind name: Group} with up to limits[kind] (default PER_TYPE) results each: at most two queries per type."""
+    limits = limits or dict.fromkeys(KINDS, PER_TYPE)
     groups = {}
     for name, limit in limits.items():
         kind = KINDS[name]
@@ -332,3 +336,15 @@ def remember_search(user, query, kind_name=""):
 
 def history(user):
     return list(SearchHistory.objects.filter(user=user).order_by("-searched_at", "-id")[: SearchHistory.KEEP])
+
+
+def forget_history(user):
+    """Clear a listener's search history; returns how many searches it held."""
+    deleted, _ = SearchHistory.objects.filter(user=user).delete()
+    return deleted
+
+
+def forget_search(user, pk):
+    """Remove one search from a listener's history; returns whether it was there."""
+    deleted, _ = SearchHistory.objects.filter(pk=pk, user=user).delete()
+    return bool(deleted)

@@ -5,6 +5,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 
+from SyroMusic import search as searching
 from SyroMusic.pagination import CataloguePaginator
 
 
@@ -72,9 +73,9 @@ class SearchPaginator(Paginator):
 
 
 class SearchPagination(CataloguePageNumberPagination):
-    """Search results: 20 a page, the best 1,000 at most (see SyroMusic.search)."""
+    """Search results: PER_PAGE a page, the best MAX_RESULTS at most (see SyroMusic.search)."""
 
-    page_size = 20
+    page_size = searching.PER_PAGE
     django_paginator_class = SearchPaginator
 
 

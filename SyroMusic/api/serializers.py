@@ -4,11 +4,12 @@ import copy
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_unicode_slug
-from rest_framework.validators import UniqueValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from SyroMusic.models import Album, Artist, Collaborator, Genre, Playlist, PlaylistEntry, Profile, Song
+from SyroMusic.playlist_files import read_import
 
 
 class PageUrlField(serializers.SerializerMethodField):
@@ -130,11 +131,8 @@ class PlaylistSerializer(CatalogueSerializer):
 
     def validate_name(self, name):
         owner = self.instance.owner if self.instance else self.context["request"].user
-        clash = Playlist.objects.filter(owner=owner, name=name)
-        if self.instance:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise serializers.ValidationError("You already have a playlist with this name.")
+        if Playlist.objects.name_taken(owner, name, exclude=self.instance):
+            raise serializers.ValidationError(Playlist.NAME_TAKEN)
         return name
 
 
@@ -210,7 +208,16 @@ class ProfileSerializer(serializers.Serializer):
 
 class PlaylistImportSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="An .m3u, .m3u8 or .xspf file, up to 1 MB.")
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, help_text="Default: the file's name.")
+
+    def validate(self, attrs):
+        try:
+            attrs["name"], attrs["items"] = read_import(
+                upload=attrs["file"], name=attrs.get("name"), owner=self.context["request"].user
+            )
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"file": error.messages}) from None
+        return attrs
 
 
 class ImportedEntrySerializer(serializers.Serializer):

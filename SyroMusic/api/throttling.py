@@ -52,7 +52,8 @@ class HourlyRateThrottle(BaseThrottle):
             return True
         limit = self.limit()
         self.wait_seconds = max(1, int(self.reset_at - now))
-        # Every response carries the client's limit, what is left and when the window resets.
+        # Every response carries the client's limit, what is left and when the window resets
+        # (SyroMusic.web.middleware.RateLimitHeadersMiddleware writes the headers).
         request._request.rate_limit = {"limit": limit, "remaining": max(0, limit - count), "reset": self.reset_at}
         return count <= limit
 
@@ -77,19 +78,3 @@ class UserRateThrottle(HourlyRateThrottle):
         if request.user and request.user.is_authenticated:
             return f"user-{request.user.pk}"
         return None
-
-
-class RateLimitHeadersMiddleware:
-    """Adds X-RateLimit-Limit/Remaining/Reset (and Retry-After on 429) to API responses."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        rate_limit = getattr(request, "rate_limit", None)
-        if rate_limit:
-            response["X-RateLimit-Limit"] = str(rate_limit["limit"])
-            response["X-RateLimit-Remaining"] = str(rate_limit["remaining"])
-            response["X-RateLimit-Reset"] = str(rate_limit["reset"])
-        return response

@@ -2,27 +2,27 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from SyroMusic.security import allow_inline_styles
+from SyroMusic.web.middleware import allow_inline_styles
 
-from . import views
+from . import accounts, catalogue, playlists, search
 
 app_name = "api"
 
 router = DefaultRouter()
-router.register("genres", views.GenreViewSet, basename="genre")
-router.register("artists", views.ArtistViewSet, basename="artist")
-router.register("albums", views.AlbumViewSet, basename="album")
-router.register("songs", views.SongViewSet, basename="song")
-router.register("playlists", views.PlaylistViewSet, basename="playlist")
-router.register("me/playlists", views.MyPlaylistViewSet, basename="me-playlists")
+router.register("genres", catalogue.GenreViewSet, basename="genre")
+router.register("artists", catalogue.ArtistViewSet, basename="artist")
+router.register("albums", catalogue.AlbumViewSet, basename="album")
+router.register("songs", catalogue.SongViewSet, basename="song")
+router.register("playlists", playlists.PlaylistViewSet, basename="playlist")
+router.register("me/playlists", playlists.MyPlaylistViewSet, basename="me-playlists")
 
 urlpatterns = [
-    path("me/", views.me, name="me"),
-    path("users/<str:username>/", views.user_profile, name="user"),
-    path("search/", views.search, name="search"),
-    path("search/history/", views.search_history, name="search-history"),
-    path("search/history/<int:pk>/", views.search_history_entry, name="search-history-entry"),
-    path("auth/token/", views.token, name="token"),
+    path("me/", accounts.me, name="me"),
+    path("users/<str:username>/", accounts.user_profile, name="user"),
+    path("search/", search.search, name="search"),
+    path("search/history/", search.search_history, name="search-history"),
+    path("search/history/<int:pk>/", search.search_history_entry, name="search-history-entry"),
+    path("auth/token/", accounts.token, name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: the pages' CSP allows no inline script.
     # Swagger UI also sets inline styles: that page alone may.

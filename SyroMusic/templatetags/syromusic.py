@@ -2,11 +2,11 @@ import hashlib
 import json
 
 from django import template
-from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from SyroMusic.caching import csrf_input
+from SyroMusic.models import Album
+from SyroMusic.web.page_cache import csrf_input
 
 register = template.Library()
 
@@ -115,10 +115,10 @@ def artist_json_ld(context, artist, albums, songs):
 
 
 RELEASE_TYPES = {
-    "album": "https://schema.org/AlbumRelease",
-    "single": "https://schema.org/SingleRelease",
-    "ep": "https://schema.org/EPRelease",
-    "compilation": "https://schema.org/CompilationAlbum",
+    Album.Type.ALBUM: "https://schema.org/AlbumRelease",
+    Album.Type.SINGLE: "https://schema.org/SingleRelease",
+    Album.Type.EP: "https://schema.org/EPRelease",
+    Album.Type.COMPILATION: "https://schema.org/CompilationAlbum",
 }
 
 
@@ -146,8 +146,8 @@ def album_json_ld(context, album, songs):
             ],
         },
     }
-    if album.album_type == "compilation":
-        data["albumProductionType"] = RELEASE_TYPES["compilation"]
+    if album.is_compilation:
+        data["albumProductionType"] = RELEASE_TYPES[Album.Type.COMPILATION]
     else:
         data["albumReleaseType"] = RELEASE_TYPES[album.album_type]
     if album.release_date:
@@ -196,11 +196,6 @@ def playlist_json_ld(context, playlist, entry_count, entries):
 @register.simple_tag(takes_context=True)
 def absolute_url(context, obj):
     return _url(context["request"], obj)
-
-
-@register.simple_tag(takes_context=True)
-def absolute_static(context, path):
-    return context["request"].build_absolute_uri(static(path))
 
 
 @register.simple_tag(takes_context=True)

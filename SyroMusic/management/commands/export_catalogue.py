@@ -7,8 +7,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from SyroMusic.imports.catalogue import catalogue_export_rows
+from SyroMusic.imports.rows import CATALOGUE_COLUMNS, CATALOGUE_EXTRA_COLUMNS
 from SyroMusic.models import Song
-from SyroMusic.services import CATALOGUE_COLUMNS, CATALOGUE_EXTRA_COLUMNS, catalogue_export_rows
 
 
 def current_umask():

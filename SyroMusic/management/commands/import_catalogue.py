@@ -2,7 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from SyroMusic.services import CATALOGUE_COLUMNS, ImportFailed, catalogue_import
+from SyroMusic.imports.catalogue import catalogue_import
+from SyroMusic.imports.rows import CATALOGUE_COLUMNS, ImportFailed
 
 from ._progress import ImportProgress
 from ._reports import write_report

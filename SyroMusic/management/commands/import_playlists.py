@@ -3,7 +3,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from SyroMusic.services import PLAYLIST_COLUMNS, ImportFailed, playlists_import
+from SyroMusic.imports.playlists import playlists_import
+from SyroMusic.imports.rows import PLAYLIST_COLUMNS, ImportFailed
 
 from ._progress import ImportProgress
 from ._reports import write_report

@@ -7,7 +7,6 @@ the message is the same whether or not the username exists.
 
 import time
 
-from django.conf import settings
 from django.core.cache import cache
 
 WINDOW_SECONDS = 15 * 60
@@ -38,28 +37,3 @@ def record_login_failure(username, address):
             cache.incr(key)
         except ValueError:  # expired between add and incr
             cache.set(key, 1, timeout=WINDOW_SECONDS)
-
-
-class ContentSecurityPolicyMiddleware:
-    """Send the Content-Security-Policy header (Django 5.2 has none of its own)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        if settings.CONTENT_SECURITY_POLICY:
-            response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
-        return response
-
-
-def allow_inline_styles(view):
-    """For third-party pages that set inline styles (Swagger UI): the site's policy plus 'unsafe-inline' styles."""
-
-    def wrapper(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        policy = settings.CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
-        response.headers["Content-Security-Policy"] = policy
-        return response
-
-    return wrapper

@@ -9,12 +9,13 @@ import datetime
 import string
 
 from django import forms
-from django.db.models.functions import Lower
-
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.db.models.functions import Lower
 
-from .models import Album, Collaborator, Playlist, Profile
+from SyroMusic.models import Album, Collaborator, Playlist, Profile, Song
+from SyroMusic.playlist_files import read_import
+from SyroMusic.services import find_listener
 
 LETTERS = [(letter, letter) for letter in string.ascii_uppercase] + [("#", "#")]
 
@@ -161,9 +162,8 @@ class PlaylistForm(forms.ModelForm):
 
     def clean_name(self):
         name = self.cleaned_data["name"]  # stripped; blank is already "required"
-        clash = Playlist.objects.filter(owner=self.owner, name=name).exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise forms.ValidationError("You already have a playlist with this name.")
+        if Playlist.objects.name_taken(self.owner, name, exclude=self.instance):
+            raise forms.ValidationError(Playlist.NAME_TAKEN)
         return name
 
 
@@ -174,8 +174,6 @@ class AddSongForm(forms.Form):
     album = forms.IntegerField(min_value=1, required=False, error_messages={"min_value": "There is no such album."})
 
     def clean(self):
-        from .models import Album, Song
-
         cleaned = super().clean()
         if self.errors:
             return cleaned
@@ -203,11 +201,7 @@ class ListenerField(forms.CharField):
     """A username typed in a form, cleaned to that user."""
 
     def clean(self, value):
-        username = super().clean(value)
-        try:
-            return get_user_model().objects.get(username=username)
-        except get_user_model().DoesNotExist:
-            raise forms.ValidationError(f"There is no listener called {username!r}.") from None
+        return find_listener(super().clean(value))
 
 
 class PlaylistListenerForm(forms.Form):
@@ -220,13 +214,7 @@ class PlaylistListenerForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean_username(self):
-        return check_not_owner(self.cleaned_data["username"], self.playlist)
-
-
-def check_not_owner(user, playlist):
-    if user.pk == playlist.owner_id:
-        raise forms.ValidationError("That is the playlist's owner, who has every right.")
-    return user
+        return self.playlist.check_not_owner(self.cleaned_data["username"])
 
 
 class CollaboratorForm(PlaylistListenerForm):
@@ -239,8 +227,6 @@ class ShareForm(PlaylistListenerForm):
 
 
 class PlaylistImportForm(forms.Form):
-    MAX_BYTES = 1_000_000
-
     file = forms.FileField(help_text="An .m3u, .m3u8 or .xspf file, up to 1 MB.")
     name = forms.CharField(max_length=200, required=False, help_text="Default: the file's name.")
 
@@ -249,22 +235,7 @@ class PlaylistImportForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self):
-        from .playlist_files import UnreadableFile, parse_playlist_file
-
         cleaned = super().clean()
-        upload = cleaned.get("file")
-        if upload is None:
-            return cleaned
-        if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError("The file is larger than 1 MB.")
-        try:
-            cleaned["items"] = parse_playlist_file(upload.name, upload.read())
-        except UnreadableFile as error:
-            raise forms.ValidationError(str(error)) from None
-        if not cleaned["items"]:
-            raise forms.ValidationError("The file lists no songs.")
-        name = cleaned.get("name") or upload.name.rsplit(".", 1)[0][:200] or "Imported"
-        if Playlist.objects.filter(owner=self.owner, name=name).exists():
-            raise forms.ValidationError(f"You already have a playlist called {name!r}: choose another name.")
-        cleaned["name"] = name
+        if cleaned.get("file") is not None:
+            cleaned["name"], cleaned["items"] = read_import(upload=cleaned["file"], name=cleaned.get("name"), owner=self.owner)
         return cleaned

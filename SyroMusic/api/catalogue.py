@@ -1,0 +1,90 @@
+"""The catalogue: genres, artists, albums and songs. Reads are the same for everyone and cached."""
+
+import django_filters
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import filters, viewsets
+from rest_framework.decorators import action
+
+from SyroMusic import caching
+from SyroMusic.models import Album, Artist, Genre, Song
+from SyroMusic.web.page_cache import api_read
+
+from . import serializers
+from .filters import AlbumFilter, SongFilter, StrictOrderingFilter
+from .pagination import CatalogueListPagination, CataloguePageNumberPagination
+from .permissions import StaffWritesOrReadOnly
+
+
+class CatalogueViewSet(viewsets.ModelViewSet):
+    permission_classes = [StaffWritesOrReadOnly]
+    pagination_class = CatalogueListPagination
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter, StrictOrderingFilter]
+
+    # Reads are the same for everyone: answered from the cache until the catalogue changes.
+    list = api_read(caching.CATALOGUE)(viewsets.ModelViewSet.list)
+    retrieve = api_read(caching.CATALOGUE)(viewsets.ModelViewSet.retrieve)
+
+    def nested_page(self, queryset, serializer_class):
+        """A page of a nested list (an artist's albums, an album's songs)."""
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(serializer_class(page, many=True, context={"request": self.request}).data)
+
+
+class GenreViewSet(CatalogueViewSet):
+    """Genres, by name."""
+
+    queryset = Genre.objects.order_by("name", "id")
+    serializer_class = serializers.GenreSerializer
+    search_fields = ["name"]
+    ordering_fields = ["name", "id"]
+
+
+class ArtistViewSet(CatalogueViewSet):
+    """Artists, filed by sort name ("The Beatles" under B)."""
+
+    queryset = Artist.objects.all()
+    serializer_class = serializers.ArtistSerializer
+    filterset_fields = ["country"]
+    search_fields = ["name", "sort_name"]
+    ordering_fields = ["sort_name", "name", "created_at", "year_formed", "id"]
+    case_insensitive_ordering = ["sort_name", "name"]
+
+    @extend_schema(responses=serializers.AlbumSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=CataloguePageNumberPagination)
+    @api_read(caching.CATALOGUE)
+    def albums(self, request, pk=None):
+        """The artist's albums, newest first."""
+        artist = get_object_or_404(Artist, pk=pk)
+        albums = artist.albums.for_listing().with_genres().newest_first()
+        return self.nested_page(albums, serializers.AlbumSerializer)
+
+
+class AlbumViewSet(CatalogueViewSet):
+    """Albums, with their artist's name and their genres."""
+
+    queryset = Album.objects.for_listing().with_genres()
+    serializer_class = serializers.AlbumSerializer
+    filterset_class = AlbumFilter
+    search_fields = ["title", "artist__name"]
+    ordering_fields = ["title", "release_date", "artist__sort_name", "created_at", "id"]
+    case_insensitive_ordering = ["title", "artist__sort_name"]
+
+    @extend_schema(responses=serializers.SongSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=CataloguePageNumberPagination)
+    @api_read(caching.CATALOGUE)
+    def songs(self, request, pk=None):
+        """The album's songs in tracklist order (disc, then track)."""
+        album = get_object_or_404(Album, pk=pk)
+        return self.nested_page(album.songs.for_listing().in_tracklist_order(), serializers.SongSerializer)
+
+
+class SongViewSet(CatalogueViewSet):
+    """Songs, with album, artist and genre names: no extra call per row."""
+
+    queryset = Song.objects.for_listing()
+    serializer_class = serializers.SongSerializer
+    filterset_class = SongFilter
+    search_fields = ["title", "artist__name", "album__title"]
+    ordering_fields = ["title", "duration_ms", "popularity", "artist__sort_name", "track_number", "created_at", "id"]
+    case_insensitive_ordering = ["title", "artist__sort_name"]

@@ -1,0 +1,94 @@
+"""Ranked search over artists, albums, songs and playlists, and your search history."""
+
+from urllib.parse import urlencode
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, status
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from SyroMusic import search as searching
+
+from . import serializers
+from .pagination import SearchPagination
+
+SEARCH_SERIALIZERS = {
+    "artist": serializers.ArtistSerializer,
+    "album": serializers.AlbumSerializer,
+    "song": serializers.SongSerializer,
+    "playlist": serializers.PlaylistSerializer,
+}
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("q", str, required=True, description="What to look for: 2 to 100 characters, case and accents ignored."),
+        OpenApiParameter("type", str, enum=list(searching.KINDS), description="One type, paginated; without it, "
+                         f"the best {searching.PER_TYPE} of each type with a link to the rest."),
+        OpenApiParameter("page", int, description=f"With type: the page ({searching.PER_PAGE} results each, "
+                         f"the best {searching.MAX_RESULTS:,} in all)."),
+        OpenApiParameter("page_size", int, description="With type: results per page, 1 to 100."),
+    ],
+    responses=OpenApiTypes.OBJECT,
+)
+@api_view(["GET"])
+@permission_classes([permissions.AllowAny])
+def search(request):
+    """Search artists, albums, songs and playlists (public ones, and yours): exact names first, then names
+    starting with the query, then matches of every word, then (on PostgreSQL) names with typos."""
+    raw, kind_name = request.query_params.get("q", ""), request.query_params.get("type", "")
+    if kind_name and kind_name not in searching.KINDS:
+        raise ValidationError({"type": [f"Unknown type {kind_name!r}: use one of {', '.join(searching.KINDS)}."]})
+    try:
+        query = searching.parse(raw)
+    except searching.SearchError as error:
+        raise ValidationError({"q": [str(error)]}) from None
+    context = {"request": request}
+    if kind_name:
+        pagination = SearchPagination()
+        matches = searching.Matches(searching.KINDS[kind_name], query, request.user)
+        rows = pagination.paginate_queryset(matches, request)
+        response = pagination.get_paginated_response(SEARCH_SERIALIZERS[kind_name](rows, many=True, context=context).data)
+        response.data["more_than_count"] = matches.capped
+    else:
+        groups = searching.best(query, request.user)
+        more = lambda name: f"{reverse('api:search', request=request)}?{urlencode({'q': query.text, 'type': name})}"  # noqa: E731
+        response = Response({
+            "query": query.text,
+            "results": {
+                f"{name}s": {
+                    "results": SEARCH_SERIALIZERS[name](group.rows, many=True, context=context).data,
+                    "more": more(name) if group.more else None,
+                }
+                for name, group in groups.items()
+            },
+        })
+    if request.user.is_authenticated:
+        searching.remember_search(request.user, query, kind_name)
+    return response
+
+
+@extend_schema(methods=["get"], responses=serializers.SearchHistorySerializer(many=True))
+@extend_schema(methods=["delete"], request=None, responses={204: None}, description="Clear your search history.",
+               operation_id="search_history_clear")
+@api_view(["GET", "DELETE"])
+@permission_classes([permissions.IsAuthenticated])
+def search_history(request):
+    """Your last 20 distinct searches, newest first."""
+    if request.method == "DELETE":
+        searching.forget_history(request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    return Response(serializers.SearchHistorySerializer(searching.history(request.user), many=True).data)
+
+
+@extend_schema(request=None, responses={204: None}, operation_id="search_history_remove")
+@api_view(["DELETE"])
+@permission_classes([permissions.IsAuthenticated])
+def search_history_entry(request, pk):
+    """Remove one search from your history."""
+    if not searching.forget_search(request.user, pk):
+        raise NotFound("There is no such search in your history.")
+    return Response(status=status.HTTP_204_NO_CONTENT)

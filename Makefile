@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_SONGS ?= 5000
 
-.PHONY: run serve test test-sqlite test-services bench setup clean
+.PHONY: run serve test lint test-sqlite test-services bench setup clean
 
 setup: $(VENV)/.installed
 
@@ -19,14 +19,26 @@ run: setup
 	DEBUG=1 $(PY) manage.py seed_catalogue --if-empty --songs $(DEMO_SONGS) --demo-admin
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
-# Production serving: gunicorn, DEBUG off, collected static files (see scripts/serve).
+# Production serving: nginx in front of gunicorn (gunicorn alone without nginx), DEBUG off,
+# collected static files (see scripts/serve and deploy/nginx.conf).
 serve: setup
 	PY=$(PY) scripts/serve
 
-# The whole suite twice: on SQLite with the in-memory cache, then on throwaway
-# PostgreSQL and Redis servers (skipped with a message when their binaries are
-# missing, except under CI=true).
-test: test-sqlite test-services
+# Lint and layer contracts, then the whole suite twice: on SQLite with the in-memory cache, then
+# on throwaway PostgreSQL and Redis servers (skipped with a message when their binaries are
+# missing, except under CI=true). Every part runs even when an earlier one fails; the summary
+# names what failed and the exit status is non-zero if anything did.
+test: setup
+	@failed=""; \
+	$(MAKE) --no-print-directory lint || failed="$$failed lint"; \
+	$(MAKE) --no-print-directory test-sqlite || failed="$$failed test-sqlite"; \
+	$(MAKE) --no-print-directory test-services || failed="$$failed test-services"; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
+	echo "make test: lint, SQLite and PostgreSQL + Redis all passed"
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 test-sqlite: setup
 	$(PY) -m pytest

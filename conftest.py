@@ -3,15 +3,18 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(settings, tmp_path_factory):
-    """Every test starts with an empty cache (the in-memory one, or the throwaway Redis), and, without
-    Redis, versions of its own (not those of a server or another test run on this machine)."""
-    from django.core.cache import cache
+    """Every test starts with empty caches (the in-memory ones, or the throwaway Redis): pages and the
+    limits' counters; and, without Redis, versions of its own (not those of a server or another test
+    run on this machine)."""
+    from django.core.cache import caches
 
     if settings.CACHE_VERSIONS_DIR:
         settings.CACHE_VERSIONS_DIR = str(tmp_path_factory.mktemp("cache-versions"))
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)

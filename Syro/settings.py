@@ -68,6 +68,11 @@ def database_from_url(url):
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": path or BASE_DIR / "db.sqlite3"}
     if parts.scheme in {"postgres", "postgresql", "pgsql"}:
         options = dict(parse_qsl(parts.query))
+        statement_timeout = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 5_000)
+        if statement_timeout < 0:
+            raise ImproperlyConfigured(
+                f"DATABASE_STATEMENT_TIMEOUT_MS={statement_timeout}: expected milliseconds, or 0 for no limit"
+            )
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parts.path.lstrip("/")),
@@ -79,6 +84,9 @@ def database_from_url(url):
                 **options,
                 # Search's typo tolerance ("beatels" finds "The Beatles"): how alike a word must be (pg_trgm, 0 to 1).
                 "options": f"-c pg_trgm.strict_word_similarity_threshold={env_float('SEARCH_FUZZINESS', 0.3)} "
+                # A statement running longer is stopped (the request answers 503), long before gunicorn's TIMEOUT
+                # would kill the worker. Commands run through manage.py have no limit (see manage.py).
+                f"-c statement_timeout={statement_timeout} "
                 + options.get("options", ""),
             },
             # Reuse connections between requests; health checks drop dead ones after a restart.
@@ -127,7 +135,7 @@ MIDDLEWARE = [
     # After GZip, so ETags describe the uncompressed content; answers 304 to revalidations.
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "SyroMusic.web.middleware.CommonMiddleware",  # Django's, minding the API's trailing slashes
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "SyroMusic.web.middleware.PrivateWhenLoggedInMiddleware",
@@ -135,7 +143,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "SyroMusic.web.middleware.RateLimitHeadersMiddleware",
     "SyroMusic.web.middleware.RefuseNulCharactersMiddleware",
+    "SyroMusic.web.middleware.ConflictMiddleware",
     "SyroMusic.web.middleware.DatabaseUnavailableMiddleware",
+    "SyroMusic.web.middleware.LoginBlockedMiddleware",
 ]
 
 # Production behind HTTPS (HTTPS=1): redirect to https, HSTS, cookies only over https.
@@ -220,6 +230,26 @@ else:
         }
     }
 
+# Login failures and rate limits count in a cache of their own, so a flood of cached pages never
+# evicts a lockout (SyroMusic/web/limits.py). With Redis: LIMITS_REDIS_URL, by default the page
+# cache's server under another prefix; the README says which Redis settings keep the counters.
+LIMITS_REDIS_URL = os.environ.get("LIMITS_REDIS_URL", REDIS_URL)
+if LIMITS_REDIS_URL:
+    CACHES["limits"] = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": LIMITS_REDIS_URL,
+        "KEY_PREFIX": "syro-limits",
+        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+    }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+else:
+    # Counters are small and expire; the bound only keeps a distributed flood from growing memory forever.
+    CACHES["limits"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "syromusic-limits",
+        "OPTIONS": {"MAX_ENTRIES": 200_000},
+    }
+
 # Where the cache versions live when the cache is per process (no REDIS_URL): files in this folder,
 # so a server and a command on one machine (or several server processes) agree on what is stale.
 # With Redis they live in Redis, shared by every machine. See SyroMusic/caching.py.
@@ -245,6 +275,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "SyroMusic <noreply@localhost>")
 LOGOUT_REDIRECT_URL = "music:home"
 
+# Every password login (login page, admin, API token) passes the login limiter.
+AUTHENTICATION_BACKENDS = ["SyroMusic.web.limits.LimitedModelBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -265,7 +298,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# Behind reverse proxies (TRUSTED_PROXIES > 0) the proxy says whether the client used https.
+# Behind reverse proxies (TRUSTED_PROXIES > 0) the proxy says whether the client used https, and
+# the client's address is read from X-Forwarded-For (SyroMusic.web.limits.client_address).
 TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
 if TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -286,10 +320,12 @@ REST_FRAMEWORK = {
         "SyroMusic.api.throttling.AnonymousRateThrottle",
         "SyroMusic.api.throttling.UserRateThrottle",
     ],
-    # How many reverse proxies in front of the app append to X-Forwarded-For; 0 trusts no such header.
-    "NUM_PROXIES": TRUSTED_PROXIES,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "SyroMusic.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "SyroMusic.api.errors.exception_handler",
+    # JSON bodies only (the playlist import takes a multipart file): one body type per operation, which
+    # generated clients can express. The browsable API then offers its raw JSON form, not HTML forms.
+    "DEFAULT_PARSER_CLASSES": ["SyroMusic.api.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -306,6 +342,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "SyroMusic.api.schema.name_union_members",
         "SyroMusic.api.schema.add_problem_responses",
     ],
 }

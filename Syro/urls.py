@@ -12,7 +12,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("", include("SyroMusic.urls")),
     # Accounts: Django's views (password change and reset) plus ours, under Django's URL names.
-    path("accounts/login/", accounts.RateLimitedLoginView.as_view(), name="login"),
+    # Logging in is Django's view: the login limiter is an authentication backend (SyroMusic.web.limits).
+    path("accounts/password_reset/", accounts.LimitedPasswordResetView.as_view(), name="password_reset"),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/profile/", accounts.profile_edit, name="profile-edit"),
     path("accounts/", include("django.contrib.auth.urls")),

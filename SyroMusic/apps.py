@@ -10,8 +10,10 @@ class SyroMusicConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         from . import signals
+        from .api import tokens
 
         signals.connect()
+        tokens.connect()
         connection_created.connect(add_sqlite_functions)
 
 

@@ -6,14 +6,16 @@ and the admin share are QuerySet methods named for what they load.
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce, Length, Lower
+from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from . import caching
+from .text import CONTROL_CHARACTERS, first_control_character
 
 
 class Fold(models.Func):
@@ -48,24 +50,53 @@ def make_slug(text, max_length=200):
     return slugify(text, allow_unicode=True)[:max_length] or "untitled"
 
 
+ONE_LINE = "Names and titles cannot contain control characters such as line breaks or tabs."
+
+
+def refuse_control_characters(value):
+    """Names and titles are one line of printable text: a playlist file writes each on a line of its own."""
+    character = first_control_character(value)
+    if character is not None:
+        raise ValidationError(f"{ONE_LINE[:-1]} (found U+{ord(character):04X}).", code="control_character")
+
+
+def one_line(field, prefix):
+    """The database's side of refuse_control_characters, for one field."""
+    return models.CheckConstraint(
+        condition=~Q(**{f"{field}__regex": CONTROL_CHARACTERS}), name=f"{prefix}_{field}_one_line",
+        violation_error_message=ONE_LINE,
+    )
+
+
+def at_most(field, max_length, prefix):
+    """The database's side of a long text field's max_length (which Django checks only in forms)."""
+    return models.CheckConstraint(
+        condition=LessThanOrEqual(Length(field), max_length), name=f"{prefix}_{field}_max_length",
+        violation_error_message=f"The {field} is longer than {max_length:,} characters.",
+    )
+
+
 class Genre(models.Model):
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True, validators=[refuse_control_characters])
     slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [one_line("name", "genre")]
 
     def __str__(self):
         return self.name
 
 
 class Artist(models.Model):
-    name = models.CharField(max_length=200)
-    sort_name = models.CharField(max_length=200, blank=True, help_text='Name as filed, e.g. "Beatles, The".')
+    name = models.CharField(max_length=200, validators=[refuse_control_characters])
+    sort_name = models.CharField(
+        max_length=200, blank=True, validators=[refuse_control_characters], help_text='Name as filed, e.g. "Beatles, The".'
+    )
     slug = models.SlugField(max_length=200, allow_unicode=True, blank=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code.")
     year_formed = models.SmallIntegerField(null=True, blank=True)
-    bio = models.TextField(blank=True)
+    bio = models.TextField(max_length=10_000, blank=True)
     image_url = models.URLField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     search_name = search_name("name")
@@ -78,6 +109,9 @@ class Artist(models.Model):
                 condition=Q(year_formed__isnull=True) | Q(year_formed__range=(1000, 2999)),
                 name="artist_year_formed_plausible", violation_error_message="The year formed must be between 1000 and 2999.",
             ),
+            one_line("name", "artist"),
+            one_line("sort_name", "artist"),
+            at_most("bio", 10_000, "artist"),
         ]
         indexes = [
             models.Index(Lower("sort_name"), "id", name="artist_sort_name_idx", include=["sort_name"]),
@@ -133,14 +167,14 @@ class AlbumType(models.TextChoices):
 class Album(models.Model):
     Type = AlbumType
 
-    title = models.CharField(max_length=300)
+    title = models.CharField(max_length=300, validators=[refuse_control_characters])
     slug = models.SlugField(max_length=300, allow_unicode=True, blank=True)
     artist = models.ForeignKey(Artist, on_delete=models.PROTECT, related_name="albums")
     release_date = models.DateField(null=True, blank=True)
     album_type = models.CharField("type", max_length=16, choices=Type.choices, default=Type.ALBUM)
     genres = models.ManyToManyField(Genre, related_name="albums", blank=True)
     cover_url = models.URLField(max_length=500, blank=True)
-    label = models.CharField(max_length=200, blank=True)
+    label = models.CharField(max_length=200, blank=True, validators=[refuse_control_characters])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     search_name = search_name("title")
 
@@ -154,6 +188,8 @@ class Album(models.Model):
                 condition=Q(album_type__in=AlbumType.values), name="album_type_valid",
                 violation_error_message="The type must be album, single, ep or compilation.",
             ),
+            one_line("title", "album"),
+            one_line("label", "album"),
         ]
         indexes = [
             models.Index(Lower("title"), "id", name="album_title_idx", include=["title"]),
@@ -201,7 +237,7 @@ class SongQuerySet(models.QuerySet):
 
 
 class Song(models.Model):
-    title = models.CharField(max_length=300)
+    title = models.CharField(max_length=300, validators=[refuse_control_characters])
     album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="songs")
     # Usually the album's artist; differs on compilations.
     artist = models.ForeignKey(Artist, on_delete=models.PROTECT, related_name="songs")
@@ -209,7 +245,7 @@ class Song(models.Model):
     track_number = models.SmallIntegerField()
     duration_ms = models.IntegerField("duration (ms)", null=True, blank=True)
     explicit = models.BooleanField(default=False)
-    composer = models.CharField(max_length=300, blank=True)
+    composer = models.CharField(max_length=300, blank=True, validators=[refuse_control_characters])
     genre = models.ForeignKey(Genre, on_delete=models.SET_NULL, null=True, blank=True, related_name="songs")
     popularity = models.SmallIntegerField(default=0, help_text="0 to 100.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -230,6 +266,8 @@ class Song(models.Model):
             models.UniqueConstraint(
                 fields=["album", "disc_number", "track_number"], name="song_unique_album_disc_track"
             ),
+            one_line("title", "song"),
+            one_line("composer", "song"),
         ]
         indexes = [
             # INCLUDE the column itself: PostgreSQL only scans an expression index without
@@ -246,6 +284,15 @@ class Song(models.Model):
 
     def get_absolute_url(self):
         return reverse("music:song-detail", args=[self.pk])
+
+
+def playlist_visible_to(user, via=""):
+    """The condition that a playlist is visible to a user: the playlist rows themselves, or those that rows
+    of another model reach through `via` (e.g. "playlist__")."""
+    if user is None or not user.is_authenticated:
+        return Q(**{f"{via}is_public": True})
+    collaborates = Collaborator.objects.filter(playlist=OuterRef(f"{via}pk"), user=user)
+    return Q(**{f"{via}is_public": True}) | Q(**{f"{via}owner": user}) | Exists(collaborates)
 
 
 class PlaylistQuerySet(models.QuerySet):
@@ -270,17 +317,14 @@ class PlaylistQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Public playlists, the user's own and those they collaborate on. Everything else is answered with 404."""
-        if user is None or not user.is_authenticated:
-            return self.public()
-        collaborates = Collaborator.objects.filter(playlist=OuterRef("pk"), user=user)
-        return self.filter(Q(is_public=True) | Q(owner=user) | Exists(collaborates))
+        return self.filter(playlist_visible_to(user))
 
     def with_access_for(self, user):
-        """Annotate the user's collaborator level, so access_for() needs no query of its own."""
+        """Annotate the user's collaborator level, so access_for(user) needs no query of its own."""
         if user is None or not user.is_authenticated:
             return self
         level = Collaborator.objects.filter(playlist=OuterRef("pk"), user=user).values("level")[:1]
-        return self.annotate(viewer_level=Subquery(level))
+        return self.annotate(viewer_level=Subquery(level), viewer_id=Value(user.pk))
 
     def for_listing(self):
         """Playlists with owner, entry count and total duration.
@@ -311,8 +355,8 @@ class Need:
 
 class Playlist(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playlists")
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    name = models.CharField(max_length=200, validators=[refuse_control_characters])
+    description = models.TextField(max_length=2000, blank=True)
     is_public = models.BooleanField("public", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -326,18 +370,34 @@ class Playlist(models.Model):
             models.CheckConstraint(condition=~Q(name=""), name="playlist_name_not_empty", violation_error_message="A playlist needs a name."),
             # Imports identify a playlist by its name within the owner.
             models.UniqueConstraint(fields=["owner", "name"], name="playlist_unique_owner_name"),
+            one_line("name", "playlist"),
+            at_most("description", 2000, "playlist"),
         ]
         indexes = [
             models.Index(fields=["is_public", "updated_at", "id"], name="playlist_public_updated_idx"),
         ]
 
     NAME_TAKEN = "You already have a playlist with this name."
+    # The most entries a playlist holds, so that its pages, files and API answers stay a bounded size.
+    # Not a constraint: entries move through positions above it while they shift (POSITION_SHIFT).
+    MAX_ENTRIES = 10_000
 
     def __str__(self):
         return self.name
 
     def get_absolute_url(self):
         return reverse("music:playlist-detail", args=[self.pk])
+
+    def save_with_unique_name(self):
+        """save(), for forms and serializers that checked the name first: a name another request took since
+        that check is the check's own answer, ValidationError({"name": NAME_TAKEN}), not an IntegrityError."""
+        try:
+            with transaction.atomic():  # a savepoint: the transaction stays usable after the refusal
+                self.save()
+        except IntegrityError:
+            if not Playlist.objects.name_taken(self.owner_id, self.name, exclude=self):
+                raise
+            raise ValidationError({"name": self.NAME_TAKEN}) from None
 
     def check_not_owner(self, user):
         """For naming another listener (a collaborator, a recipient): the owner already has every right."""
@@ -363,7 +423,9 @@ class Playlist(models.Model):
         if user is not None and user.is_authenticated:
             if user.pk == self.owner_id:
                 return "owner"
-            if "viewer_level" in self.__dict__:  # from with_access_for(user)
+            # The annotation answers for the user it was made for (the one asking), not for another
+            # listener this user names: a recipient, a new collaborator.
+            if self.__dict__.get("viewer_id") == user.pk:  # from with_access_for(user)
                 level = self.viewer_level
             else:
                 level = self.collaborators.filter(user=user).values_list("level", flat=True).first()
@@ -374,6 +436,16 @@ class Playlist(models.Model):
     def allows(self, user, need):
         """May this user do what needs `need` ("view", "edit", "admin" or "owner")?"""
         return ACCESS_RANK[self.access_for(user)] >= ACCESS_RANK[need]
+
+    @classmethod
+    def check_room(cls, count, adding):
+        """Refuse (ValidationError) adding `adding` entries to a playlist of `count` when they do not all fit."""
+        if count + adding > cls.MAX_ENTRIES:
+            more = "1 more does" if adding == 1 else f"{adding:,} more do"
+            raise ValidationError(
+                f"A playlist holds at most {cls.MAX_ENTRIES:,} songs: this one has {count:,}, so {more} not fit.",
+                code="playlist_full",
+            )
 
     def entries_in_order(self):
         """The entries with their songs, albums, artists and who added them: one query for any entry table."""
@@ -403,10 +475,14 @@ class Playlist(models.Model):
 
     @transaction.atomic
     def add_song(self, song, *, by, position=None):
-        """Insert a song at `position` (default: the end); later entries move down one."""
+        """Insert a song at `position` (1..N+1, default: the end); later entries move down one."""
         self._lock()
         count = self.entries.count()
-        position = count + 1 if position is None else max(1, min(position, count + 1))
+        self.check_room(count, 1)
+        if position is None:
+            position = count + 1
+        elif not 1 <= position <= count + 1:  # the same rule as move_entry's, one place further
+            raise ValueError(f"position must be between 1 and {count + 1}")
         self._shift(position, count, +1)
         entry = PlaylistEntry.objects.create(playlist=self, song=song, position=position, added_by=by)
         self._touch()
@@ -416,7 +492,9 @@ class Playlist(models.Model):
     def add_songs(self, songs, *, by):
         """Append songs, in the order given, after the last entry."""
         self._lock()
+        songs = list(songs)
         start = self.entries.count() + 1
+        self.check_room(start - 1, len(songs))
         entries = PlaylistEntry.objects.bulk_create(
             PlaylistEntry(playlist=self, song=song, position=position, added_by=by)
             for position, song in enumerate(songs, start=start)
@@ -472,6 +550,11 @@ class PlaylistEntry(models.Model):
     def __str__(self):
         return f"{self.position}. {self.song}"
 
+    def clean(self):
+        # The admin writes entries at positions it is given: positions 1..MAX_ENTRIES bound the count.
+        if self.position is not None and self.position > Playlist.MAX_ENTRIES:
+            raise ValidationError({"position": f"A playlist holds at most {Playlist.MAX_ENTRIES:,} songs."})
+
 
 class Collaborator(models.Model):
     """Someone the owner lets into a playlist, at a level."""
@@ -497,8 +580,15 @@ class Collaborator(models.Model):
         return f"{self.user} ({self.level}) on {self.playlist}"
 
 
+class ShareQuerySet(models.QuerySet):
+    def received_by(self, user):
+        """What was shared with the user, of the playlists they may still see: a share does not outlive access."""
+        return self.filter(playlist_visible_to(user, via="playlist__"), recipient=user)
+
+
 class Share(models.Model):
-    """A playlist sent to a listener with a message; it shows on the recipient's own page."""
+    """A playlist sent to a listener with a message; it shows on the recipient's own page. Sharing again
+    replaces the message."""
 
     playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="shares")
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -506,8 +596,11 @@ class Share(models.Model):
     message = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ShareQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["playlist", "recipient"], name="share_once")]
 
     def __str__(self):
         return f"{self.playlist} shared with {self.recipient}"
@@ -521,6 +614,9 @@ class Profile(models.Model):
     is_public = models.BooleanField(
         "public profile", default=True, help_text="A private profile shows others nothing but your name."
     )
+
+    class Meta:
+        constraints = [at_most("bio", 2000, "profile")]
 
     def __str__(self):
         return f"Profile of {self.user}"

@@ -2,18 +2,22 @@
 
 A song's location is its page on this site (there are no audio files); on
 import, entries are matched by artist, title and (when given) album, ignoring
-case and accents, since players write names as they please.
+case and accents, since players write names as they please. Every writer escapes
+what it writes (names hold no control characters, and a writer would blank one
+out anyway), so a file re-imports to the same songs.
 """
 
+import hashlib
 import json
 import xml.etree.ElementTree as ElementTree
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from xml.sax.saxutils import escape
 
 from django.core.exceptions import ValidationError
 
-from .models import Artist, Playlist, Song, make_slug
-from .text import fold
+from . import caching
+from .models import Artist, Playlist, Song, make_slug, refuse_control_characters
+from .text import fold, one_line
 
 XSPF_NAMESPACE = "http://xspf.org/ns/0/"
 CONTENT_TYPES = {
@@ -37,26 +41,33 @@ def _tracks(entries, absolute_url):
 
 
 def to_m3u8(playlist, entries, absolute_url):
-    lines = ["#EXTM3U", f"#PLAYLIST:{playlist.name}"]
+    # M3U has no escapes: a name is safe on its line once it cannot end the line.
+    lines = ["#EXTM3U", f"#PLAYLIST:{one_line(playlist.name)}"]
     for track in _tracks(entries, absolute_url):
         seconds = round(track["duration"] / 1000) if track["duration"] is not None else -1
-        lines += [f"#EXTINF:{seconds},{track['creator']} - {track['title']}", f"#EXTALB:{track['album']}", track["location"]]
+        label = one_line(f"{track['creator']} - {track['title']}")
+        lines += [f"#EXTINF:{seconds},{label}", f"#EXTALB:{one_line(track['album'])}", one_line(track["location"])]
     return "\n".join(lines) + "\n"
+
+
+def _xml_text(value):
+    """Text as XML 1.0 character data: markup escaped, and characters XML cannot hold at all (controls) blanked."""
+    return escape(one_line(str(value)))
 
 
 def to_xspf(playlist, entries, absolute_url):
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<playlist version="1" xmlns="{XSPF_NAMESPACE}">',
-        f"  <title>{escape(playlist.name)}</title>",
-        f"  <creator>{escape(playlist.owner.get_username())}</creator>",
+        f"  <title>{_xml_text(playlist.name)}</title>",
+        f"  <creator>{_xml_text(playlist.owner.get_username())}</creator>",
         "  <trackList>",
     ]
     for track in _tracks(entries, absolute_url):
         parts.append("    <track>")
         for key in ("location", "title", "creator", "album", "duration", "trackNum"):
             if track[key] is not None:
-                parts.append(f"      <{key}>{escape(str(track[key]))}</{key}>")
+                parts.append(f"      <{key}>{_xml_text(track[key])}</{key}>")
         parts.append("    </track>")
     parts += ["  </trackList>", "</playlist>"]
     return "\n".join(parts) + "\n"
@@ -85,8 +96,17 @@ class Export:
 
 
 def export(playlist, kind, absolute_url):
-    """The playlist as an M3U8, XSPF or JSPF file; absolute_url(path) makes each song's location."""
-    body = EXPORTERS[kind](playlist, playlist.entries_in_order(), absolute_url)
+    """The playlist as an M3U8, XSPF or JSPF file; absolute_url(path) makes each song's location.
+
+    A long playlist takes a while to write, so each file is kept until a playlist or the catalogue
+    changes: the same file for every download in between. The locations depend on the site's
+    address, the creator on the owner's name: both are part of the key.
+    """
+    writer = hashlib.sha256(f"{absolute_url('/')}|{playlist.owner.get_username()}".encode()).hexdigest()[:32]
+    body = caching.remember(
+        f"playlist-file:{playlist.pk}:{kind}:{writer}", (caching.CATALOGUE, caching.PLAYLISTS),
+        lambda: EXPORTERS[kind](playlist, playlist.entries_in_order(), absolute_url),
+    )
     return Export(body, CONTENT_TYPES[kind], f"{make_slug(playlist.name, 100)}.{kind}")
 
 
@@ -96,25 +116,41 @@ class Item:
     artist: str
     title: str
     album: str = ""
+    # Other ways to split an M3U label "A - B - C" into artist and title: a name may hold " - " itself.
+    other_readings: tuple = ()
 
 
 MAX_IMPORT_BYTES = 1_000_000
+# No name in the catalogue is longer (a title holds 300 characters): longer text in a file cannot match,
+# and is cut so that a report echoes no more than this of it.
+MAX_ITEM_TEXT = 300
+MAX_OTHER_READINGS = 3
+
+
+def _clip(text):
+    return text.strip()[:MAX_ITEM_TEXT]
 
 
 def read_import(*, upload, name, owner):
     """(name, items) of an uploaded playlist file that will become a new playlist of the owner's.
 
-    The name defaults to the file's; ValidationError says what is wrong with the file or the name.
+    The name defaults to the playlist's title in the file, else the file's name; ValidationError says
+    what is wrong with the file or the name. A file may list at most Playlist.MAX_ENTRIES songs.
     """
     if upload.size > MAX_IMPORT_BYTES:
         raise ValidationError("The file is larger than 1 MB.")
     try:
-        items = parse_playlist_file(upload.name, upload.read())
+        title, items = parse_playlist_file(upload.name, upload.read())
     except UnreadableFile as error:
         raise ValidationError(str(error)) from None
     if not items:
         raise ValidationError("The file lists no songs.")
-    name = name or upload.name.rsplit(".", 1)[0][:200] or "Imported"
+    if len(items) > Playlist.MAX_ENTRIES:
+        raise ValidationError(f"The file lists {len(items):,} songs; a playlist holds at most {Playlist.MAX_ENTRIES:,}.")
+    if name:
+        refuse_control_characters(name)  # a typed name is refused, as everywhere
+    else:  # a name the file gives is mended
+        name = " ".join(one_line(title or upload.name.rsplit(".", 1)[0]).split())[:200].strip() or "Imported"
     if Playlist.objects.name_taken(owner, name):
         raise ValidationError(f"You already have a playlist called {name!r}: choose another name.")
     return name, items
@@ -125,7 +161,7 @@ class UnreadableFile(ValueError):
 
 
 def parse_playlist_file(name, data):
-    """The file's entries as Items, by its extension (.m3u, .m3u8, .xspf)."""
+    """(the playlist's title or "", its entries as Items), by the file's extension (.m3u, .m3u8, .xspf)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -137,24 +173,37 @@ def parse_playlist_file(name, data):
     raise UnreadableFile("Choose an .m3u, .m3u8 or .xspf file.")
 
 
+def _label_item(number, label):
+    """An Item from "Artist - Title": split at the first " - ", with the next few splits as other readings."""
+    label = label.strip()[: 2 * MAX_ITEM_TEXT + 3]
+    parts = label.split(" - ", MAX_OTHER_READINGS + 1)
+    if len(parts) == 1:
+        return Item(number, "", _clip(label))
+    readings = [
+        (_clip(" - ".join(parts[:split])), _clip(label[len(" - ".join(parts[:split])) + 3:]))
+        for split in range(1, len(parts))
+    ]
+    (artist, title), *others = readings
+    return Item(number, artist, title, other_readings=tuple(others))
+
+
 def _parse_m3u(text):
-    items, pending = [], None
+    items, pending, title = [], None, ""
     for line in text.splitlines():
         line = line.strip()
         if line.startswith("#EXTINF:"):
             _, _, label = line.partition(",")
-            artist, separator, title = label.partition(" - ")
-            pending = Item(len(items) + 1, artist.strip(), title.strip()) if separator else Item(len(items) + 1, "", label.strip())
+            pending = _label_item(len(items) + 1, label)
         elif line.startswith("#EXTALB:") and pending:
-            pending.album = line[len("#EXTALB:"):].strip()
+            pending.album = _clip(line[len("#EXTALB:"):])
+        elif line.startswith("#PLAYLIST:"):
+            title = line[len("#PLAYLIST:"):].strip()
         elif line and not line.startswith("#"):
             if pending is None:  # a bare path: "Artist - Title.mp3" is the best guess
-                stem = line.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-                artist, separator, title = stem.partition(" - ")
-                pending = Item(len(items) + 1, artist.strip() if separator else "", (title if separator else stem).strip())
+                pending = _label_item(len(items) + 1, line.rsplit("/", 1)[-1].rsplit(".", 1)[0])
             items.append(pending)
             pending = None
-    return items
+    return title, items
 
 
 def _parse_xspf(text):
@@ -166,16 +215,20 @@ def _parse_xspf(text):
     items = []
     for number, track in enumerate(root.iterfind(".//x:trackList/x:track", namespace), start=1):
         creator, title, album = (
-            (track.findtext(f"x:{tag}", default="", namespaces=namespace) or "").strip()
+            _clip(track.findtext(f"x:{tag}", default="", namespaces=namespace) or "")
             for tag in ("creator", "title", "album")
         )
         items.append(Item(number, creator, title, album))
-    return items
+    return (root.findtext("x:title", default="", namespaces=namespace) or "").strip(), items
+
+
+def _readings(item):
+    return [(item.artist, item.title), *item.other_readings]
 
 
 def match_items(items):
     """[(item, song or None, note)]: each entry matched by artist, title and album, ignoring case and accents."""
-    wanted_artists = {fold(item.artist) for item in items if item.artist}
+    wanted_artists = {fold(artist) for item in items for artist, _ in _readings(item) if artist}
     artist_ids = {}
     for artist_id, name in Artist.objects.values_list("id", "name").iterator(chunk_size=5000):
         folded = fold(name)
@@ -187,6 +240,13 @@ def match_items(items):
         candidates.setdefault((fold(song.artist.name), fold(song.title)), []).append(song)
     results = []
     for item in items:
+        for artist, title in item.other_readings:
+            if (fold(item.artist), fold(item.title)) in candidates:
+                break
+            if (fold(artist), fold(title)) in candidates:  # the artist's name holds " - " itself
+                item = replace(item, artist=artist, title=title)
+                break
+        item = replace(item, other_readings=())
         if not item.title:
             results.append((item, None, "no title in the file"))
             continue

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from . import caching
 from .models import Collaborator, Playlist, PlaylistEntry, Share
@@ -21,10 +22,18 @@ def find_listener(username):
 
 @transaction.atomic
 def playlist_share(*, playlist, sender, recipient, message=""):
-    """Send a playlist to a listener. A private playlist lets them in to view it, or it would be a 404."""
-    share = Share.objects.create(playlist=playlist, sender=sender, recipient=recipient, message=message)
-    if not playlist.is_public and not playlist.allows(recipient, "view"):
-        Collaborator.objects.create(playlist=playlist, user=recipient, level=Collaborator.Level.VIEW)
+    """Send a playlist to a listener. A private playlist lets them in to view it, or it would be a 404.
+
+    What counts is the recipient's access, never the sender's: a collaborator keeps their level, and
+    sharing again with the same listener replaces the message (one share per recipient).
+    """
+    share, _ = Share.objects.update_or_create(
+        playlist=playlist, recipient=recipient,
+        defaults={"sender": sender, "message": message, "created_at": timezone.now()},
+    )
+    if not playlist.is_public:
+        # get_or_create: an existing collaborator (at any level) is left as they are.
+        Collaborator.objects.get_or_create(playlist=playlist, user=recipient, defaults={"level": Collaborator.Level.VIEW})
     caching.bump(caching.PLAYLISTS)
     return share
 
@@ -35,6 +44,19 @@ class FileImport:
 
     playlist: Playlist
     matches: list
+
+    # The report rows that pages and the API show: a file of thousands of entries is summed up, not echoed.
+    REPORTED_ROWS = 500
+
+    @property
+    def reported(self):
+        """The first REPORTED_ROWS matches, in the file's order."""
+        return self.matches[: self.REPORTED_ROWS]
+
+    @property
+    def unreported(self):
+        """How many rows the report leaves out."""
+        return max(0, len(self.matches) - self.REPORTED_ROWS)
 
     @property
     def found(self):
@@ -49,8 +71,9 @@ class FileImport:
 def playlist_import_file(*, owner, name, items, is_public=False):
     """A new playlist holding the catalogue songs that a playlist file's items match, in the file's order."""
     matches = match_items(items)
-    playlist = Playlist.objects.create(owner=owner, name=name, is_public=is_public)
     songs = [song for _, song, _ in matches if song is not None]
+    Playlist.check_room(0, len(songs))
+    playlist = Playlist.objects.create(owner=owner, name=name, is_public=is_public)
     PlaylistEntry.objects.bulk_create(
         PlaylistEntry(playlist=playlist, song=song, position=position, added_by=owner)
         for position, song in enumerate(songs, start=1)

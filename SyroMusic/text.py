@@ -15,6 +15,25 @@ _LETTERS = str.maketrans({
 })
 _WORD = re.compile(r"[^\W_]+")
 
+# What no name or title may hold: control characters (NUL, tab, line breaks, C1 controls), the Unicode
+# line and paragraph separators, and the noncharacters U+FFFE/U+FFFF that XML refuses. A playlist file
+# writes each name on one line (M3U8) or as XML text (XSPF). One pattern serves Python and the database
+# constraints: PostgreSQL's regular expressions and SQLite's REGEXP (Python's re) read it alike.
+CONTROL_CHARACTERS = r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]"
+_CONTROL = re.compile(CONTROL_CHARACTERS)
+_CONTROL_RUN = re.compile(CONTROL_CHARACTERS + "+")
+
+
+def first_control_character(text):
+    """The first character of text that no name may hold, or None."""
+    match = _CONTROL.search(text or "")
+    return match.group() if match else None
+
+
+def one_line(text):
+    """Text with each run of control characters made one space: what a file writer may put on a line."""
+    return _CONTROL_RUN.sub(" ", text)
+
 
 def fold(text):
     """Case- and accent-insensitive form of a text, with runs of white space made one space."""

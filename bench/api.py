@@ -9,7 +9,7 @@ requests), against a seeded catalogue:
         .venv/bin/python bench/api.py'
 """
 
-import argparse
+import argparse  # noqa: I001 (pages must set Django up before django is imported)
 import base64
 import statistics
 

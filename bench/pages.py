@@ -37,7 +37,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from SyroMusic.models import Album, Artist, Playlist, Song  # noqa: E402
-from SyroMusic.views import SONGS_PER_PAGE  # noqa: E402
+from SyroMusic.views.catalogue import SONGS_PER_PAGE  # noqa: E402
 
 
 def default_urls():

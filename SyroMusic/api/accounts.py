@@ -6,8 +6,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
 from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.decorators import api_view, permission_classes
+from rest_framework.decorators import api_view, permission_classes, throttle_classes
 from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -43,12 +42,13 @@ def me(request):
 
 
 @extend_schema(
-    methods=["POST"], request=AuthTokenSerializer,
-    responses={200: {"type": "object", "properties": {"token": {"type": "string"}}}},
+    methods=["POST"], request=serializers.AuthTokenSerializer,
+    responses={200: {"type": "object", "properties": {"token": {"type": "string"}}, "required": ["token"]}},
 )
 @extend_schema(methods=["DELETE"], request=None, responses={204: None})
 @api_view(["POST", "DELETE"])
 @permission_classes([permissions.AllowAny])
+@throttle_classes([])  # not the hourly budget: the login limiter guards it, as it guards every password login
 def token(request):
     """POST username and password to get your API token; DELETE (authenticated) revokes it."""
     if request.method == "DELETE":
@@ -56,7 +56,7 @@ def token(request):
             raise NotAuthenticated()
         Token.objects.filter(user=request.user).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
-    credentials = AuthTokenSerializer(data=request.data, context={"request": request})
+    credentials = serializers.AuthTokenSerializer(data=request.data, context={"request": request})
     credentials.is_valid(raise_exception=True)
     issued, _ = Token.objects.get_or_create(user=credentials.validated_data["user"])
     return Response({"token": issued.key})

@@ -1,9 +1,10 @@
 """The catalogue: genres, artists, albums and songs. Reads are the same for everyone and cached."""
 
 import django_filters
+from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import filters, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
 
 from SyroMusic import caching
@@ -11,7 +12,7 @@ from SyroMusic.models import Album, Artist, Genre, Song
 from SyroMusic.web.page_cache import api_read
 
 from . import serializers
-from .filters import AlbumFilter, SongFilter, StrictOrderingFilter
+from .filters import AlbumFilter, ArtistFilter, BoundedSearchFilter, SongFilter, StrictOrderingFilter
 from .pagination import CatalogueListPagination, CataloguePageNumberPagination
 from .permissions import StaffWritesOrReadOnly
 
@@ -19,7 +20,7 @@ from .permissions import StaffWritesOrReadOnly
 class CatalogueViewSet(viewsets.ModelViewSet):
     permission_classes = [StaffWritesOrReadOnly]
     pagination_class = CatalogueListPagination
-    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter, StrictOrderingFilter]
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, BoundedSearchFilter, StrictOrderingFilter]
 
     # Reads are the same for everyone: answered from the cache until the catalogue changes.
     list = api_read(caching.CATALOGUE)(viewsets.ModelViewSet.list)
@@ -37,7 +38,7 @@ class GenreViewSet(CatalogueViewSet):
     queryset = Genre.objects.order_by("name", "id")
     serializer_class = serializers.GenreSerializer
     search_fields = ["name"]
-    ordering_fields = ["name", "id"]
+    ordering_fields = {"name": "name", "id": "id"}
 
 
 class ArtistViewSet(CatalogueViewSet):
@@ -45,10 +46,12 @@ class ArtistViewSet(CatalogueViewSet):
 
     queryset = Artist.objects.all()
     serializer_class = serializers.ArtistSerializer
-    filterset_fields = ["country"]
+    filterset_class = ArtistFilter
     search_fields = ["name", "sort_name"]
-    ordering_fields = ["sort_name", "name", "created_at", "year_formed", "id"]
-    case_insensitive_ordering = ["sort_name", "name"]
+    ordering_fields = {
+        "sort_name": Lower("sort_name"), "name": Lower("name"), "created_at": "created_at",
+        "year_formed": "year_formed", "id": "id",
+    }
 
     @extend_schema(responses=serializers.AlbumSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=CataloguePageNumberPagination)
@@ -67,8 +70,10 @@ class AlbumViewSet(CatalogueViewSet):
     serializer_class = serializers.AlbumSerializer
     filterset_class = AlbumFilter
     search_fields = ["title", "artist__name"]
-    ordering_fields = ["title", "release_date", "artist__sort_name", "created_at", "id"]
-    case_insensitive_ordering = ["title", "artist__sort_name"]
+    ordering_fields = {
+        "title": Lower("title"), "release_date": "release_date", "artist": Lower("artist__sort_name"),
+        "created_at": "created_at", "id": "id",
+    }
 
     @extend_schema(responses=serializers.SongSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=CataloguePageNumberPagination)
@@ -86,5 +91,8 @@ class SongViewSet(CatalogueViewSet):
     serializer_class = serializers.SongSerializer
     filterset_class = SongFilter
     search_fields = ["title", "artist__name", "album__title"]
-    ordering_fields = ["title", "duration_ms", "popularity", "artist__sort_name", "track_number", "created_at", "id"]
-    case_insensitive_ordering = ["title", "artist__sort_name"]
+    ordering_fields = {
+        "title": Lower("title"), "duration_ms": "duration_ms", "popularity": "popularity",
+        "artist": Lower("artist__sort_name"), "release_year": "album__release_date", "track_number": "track_number",
+        "created_at": "created_at", "id": "id",
+    }

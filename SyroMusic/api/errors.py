@@ -6,6 +6,7 @@ from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from SyroMusic.web.limits import LimitReached
 from SyroMusic.web.problems import PROBLEM_JSON, problem
 
 
@@ -15,6 +16,10 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound(str(exc) or "Not found.")
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, LimitReached):
+        # A password guessed too often (the token endpoint), too many shares...: 429 with Retry-After, like a throttle.
+        wait, exc = exc.wait, exceptions.Throttled(detail=str(exc))
+        exc.wait = wait  # set after: the detail already says how long, in minutes
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

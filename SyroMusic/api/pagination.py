@@ -1,5 +1,7 @@
 """Page-number pagination that says what was wrong, and cursor pagination for walking a collection."""
 
+import re
+
 from django.core.paginator import Paginator
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
@@ -14,6 +16,7 @@ class CataloguePageNumberPagination(PageNumberPagination):
     max_page_size = 100
     page_size_query_param = "page_size"
     django_paginator_class = CataloguePaginator
+    schema_name = "{}Page"  # the page's component in the schema, from the item's (SongPage)
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
@@ -65,7 +68,16 @@ class CataloguePageNumberPagination(PageNumberPagination):
                 "pages": {"type": "integer", "example": 20},
             }
         )
+        schema["required"] = list(schema["properties"])  # every page has them all
         return schema
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:  # page and page_size: whole numbers from 1, page_size up to its maximum
+            parameter["schema"] = {"type": "integer", "minimum": 1}
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
+        return parameters
 
 
 class SearchPaginator(Paginator):
@@ -86,17 +98,41 @@ class IdCursorPagination(CursorPagination):
     page_size = 50
     max_page_size = 100
     page_size_query_param = "page_size"
+    schema_name = "{}CursorPage"
+    invalid_cursor_message = (
+        "Not a cursor of this list: follow the next and previous links, or give cursor= empty to start."
+    )
+    # A position is an id: digits, few enough to fit the id column (a bigint).
+    position_pattern = re.compile(r"[0-9]{1,18}")
 
     get_page_size = CataloguePageNumberPagination.get_page_size
 
     def get_ordering(self, request, queryset, view):
         return (self.ordering,)  # whatever ?ordering= says: a cursor walks by id
 
+    def decode_cursor(self, request):
+        """DRF's, but any cursor it did not make is a 400 naming the parameter: not a 404 (the list is
+        there), and not a 500 for a position that is not an id (`p=abc`)."""
+        try:
+            cursor = super().decode_cursor(request)
+            valid = cursor is None or cursor.position is None or self.position_pattern.fullmatch(cursor.position)
+        except NotFound:
+            valid = False
+        if not valid:
+            raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
+        return cursor
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["required"] = list(schema["properties"])
+        return schema
+
 
 class CatalogueListPagination:
     """Page numbers by default; `?cursor=` (empty to start) switches to cursor pages."""
 
     cursor_query_param = "cursor"
+    schema_name = "{}List"  # SongList: a SongPage or a SongCursorPage
     display_page_controls = False  # the browsable API shows `next`/`previous` in the body
 
     def __init__(self):
@@ -116,9 +152,14 @@ class CatalogueListPagination:
 
     def get_paginated_response_schema(self, schema):
         # A numbered page (with count) or, with ?cursor=, a cursor page (next/previous/results only).
-        numbered = self.numbered.get_paginated_response_schema(schema)
-        cursor = self.cursor.get_paginated_response_schema(schema)
-        return {"anyOf": [numbered, cursor]}
+        # Not oneOf: a numbered page is a cursor page too, with more fields. SyroMusic.api.schema names
+        # each shape as its pagination alone would (SongPage, SongCursorPage).
+        return {
+            "anyOf": [
+                {**self.numbered.get_paginated_response_schema(schema), "x-page-shape": self.numbered.schema_name},
+                {**self.cursor.get_paginated_response_schema(schema), "x-page-shape": self.cursor.schema_name},
+            ]
+        }
 
     def get_schema_operation_parameters(self, view):
         return [

@@ -1,10 +1,11 @@
 """Playlists: CRUD, entries, collaborators, sharing and playlist files. A private playlist is 404 to strangers."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import filters, mixins, permissions, status, viewsets
+from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import MultiPartParser
@@ -13,10 +14,11 @@ from rest_framework.response import Response
 from SyroMusic import playlist_files
 from SyroMusic.models import Playlist, PlaylistEntry
 from SyroMusic.services import find_listener, playlist_import_file, playlist_share
+from SyroMusic.web.limits import DOWNLOADS, SHARES, LimitReached, take_download
 from SyroMusic.web.responses import attachment
 
 from . import serializers
-from .filters import StrictOrderingFilter
+from .filters import BoundedSearchFilter, StrictOrderingFilter
 from .pagination import CatalogueListPagination, CataloguePageNumberPagination
 from .permissions import PlaylistAccess
 
@@ -38,10 +40,9 @@ class PlaylistViewSet(viewsets.ModelViewSet):
     serializer_class = serializers.PlaylistSerializer
     permission_classes = [permissions.IsAuthenticatedOrReadOnly, PlaylistAccess]
     pagination_class = CatalogueListPagination
-    filter_backends = [filters.SearchFilter, StrictOrderingFilter]
+    filter_backends = [BoundedSearchFilter, StrictOrderingFilter]
     search_fields = ["name", "description"]
-    ordering_fields = ["name", "updated_at", "created_at", "id"]
-    case_insensitive_ordering = ["name"]
+    ordering_fields = {"name": Lower("name"), "updated_at": "updated_at", "created_at": "created_at", "id": "id"}
 
     def get_queryset(self):
         user = self.request.user
@@ -64,7 +65,12 @@ class PlaylistViewSet(viewsets.ModelViewSet):
         if request.method == "POST":
             data = serializers.AddEntrySerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            entry = playlist.add_song(data.validated_data["song"], by=request.user, position=data.validated_data.get("position"))
+            try:
+                entry = playlist.add_song(data.validated_data["song"], by=request.user, position=data.validated_data.get("position"))
+            except DjangoValidationError as error:
+                raise ValidationError({"song": error.messages}) from None
+            except ValueError as error:  # the position rule, the same as moving's
+                raise ValidationError({"position": [str(error)]}) from None
             return Response(self._entry(playlist, entry), status=status.HTTP_201_CREATED)
         page = self.paginate_queryset(playlist.entries_in_order())
         return self.get_paginated_response(serializers.PlaylistEntrySerializer(page, many=True, context={"request": request}).data)
@@ -104,11 +110,16 @@ class PlaylistViewSet(viewsets.ModelViewSet):
             (200, "application/xspf+xml"): OpenApiTypes.STR,
             (200, "application/json"): OpenApiTypes.OBJECT,
         },
-        description="The playlist as an M3U8, XSPF or JSPF file (an attachment); each location is the song's page.",
+        description="The playlist as an M3U8, XSPF or JSPF file (an attachment); each location is the song's page. "
+                    "Anonymous clients may download 30 files an hour (pages and API together), then get 429.",
     )
     @action(detail=True, methods=["get"], url_path=r"export/(?P<kind>m3u8|xspf|jspf)", url_name="export")
     def export(self, request, pk=None, kind=None):
-        return attachment(playlist_files.export(self.get_object(), kind, request.build_absolute_uri))
+        playlist = self.get_object()
+        wait = take_download(request)
+        if wait:
+            raise LimitReached(DOWNLOADS, wait)
+        return attachment(playlist_files.export(playlist, kind, request.build_absolute_uri))
 
     @extend_schema(methods=["get"], responses=serializers.CollaboratorSerializer(many=True))
     @extend_schema(methods=["post"], request=serializers.CollaboratorSerializer, responses={201: serializers.CollaboratorSerializer},
@@ -141,12 +152,14 @@ class PlaylistViewSet(viewsets.ModelViewSet):
         data = serializers.ShareSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         recipient = listener_named(data.validated_data["username"], playlist)
+        SHARES.enforce(request.user.pk)  # the pages' limit: one budget for both
         playlist_share(playlist=playlist, sender=request.user, recipient=recipient, message=data.validated_data["message"])
         return Response(status=status.HTTP_201_CREATED)
 
     @extend_schema(request={"multipart/form-data": serializers.PlaylistImportSerializer},
                    responses={201: serializers.PlaylistImportReportSerializer},
-                   description="Create a private playlist from an M3U/M3U8/XSPF file; the report says what matched.")
+                   description="Create a private playlist from an M3U/M3U8/XSPF file (at most 10,000 entries); the report says "
+                               "what matched, row by row for the first 500 entries (`entries_not_shown` counts the rest).")
     @action(detail=False, methods=["post"], url_path="import", url_name="import",
             parser_classes=[MultiPartParser], permission_classes=[permissions.IsAuthenticated])
     def import_file(self, request):
@@ -157,11 +170,11 @@ class PlaylistViewSet(viewsets.ModelViewSet):
         entries = [
             {"number": item.number, "artist": item.artist, "title": item.title, "album": item.album,
              "song": song.pk if song else None, "note": note}
-            for item, song, note in report.matches
+            for item, song, note in report.reported
         ]
         body = {
             "playlist": serializers.PlaylistSerializer(playlist, context={"request": request}).data,
-            "matched": report.found, "missed": report.missed, "entries": entries,
+            "matched": report.found, "missed": report.missed, "entries": entries, "entries_not_shown": report.unreported,
         }
         return Response(body, status=status.HTTP_201_CREATED)
 

@@ -2,7 +2,6 @@
 
 from urllib.parse import urlencode
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
 from rest_framework.decorators import api_view, permission_classes
@@ -14,6 +13,7 @@ from SyroMusic import search as searching
 
 from . import serializers
 from .pagination import SearchPagination
+from .schema import any_of
 
 SEARCH_SERIALIZERS = {
     "artist": serializers.ArtistSerializer,
@@ -25,14 +25,20 @@ SEARCH_SERIALIZERS = {
 
 @extend_schema(
     parameters=[
-        OpenApiParameter("q", str, required=True, description="What to look for: 2 to 100 characters, case and accents ignored."),
+        OpenApiParameter("q", str, required=True, description=f"What to look for: {searching.MIN_LENGTH} to "
+                         f"{searching.MAX_LENGTH} characters and at most {searching.MAX_WORDS} words, "
+                         "case and accents ignored."),
         OpenApiParameter("type", str, enum=list(searching.KINDS), description="One type, paginated; without it, "
                          f"the best {searching.PER_TYPE} of each type with a link to the rest."),
-        OpenApiParameter("page", int, description=f"With type: the page ({searching.PER_PAGE} results each, "
+        OpenApiParameter("page", {"type": "integer", "minimum": 1}, description=f"With type: the page ({searching.PER_PAGE} results each, "
                          f"the best {searching.MAX_RESULTS:,} in all)."),
-        OpenApiParameter("page_size", int, description="With type: results per page, 1 to 100."),
+        OpenApiParameter("page_size", {"type": "integer", "minimum": 1, "maximum": SearchPagination.max_page_size},
+                         description="With type: results per page."),
     ],
-    responses=OpenApiTypes.OBJECT,
+    responses=any_of("SearchAnswer", [
+        serializers.SearchOverviewSerializer, serializers.ArtistSearchPageSerializer, serializers.AlbumSearchPageSerializer,
+        serializers.SongSearchPageSerializer, serializers.PlaylistSearchPageSerializer,
+    ]),
 )
 @api_view(["GET"])
 @permission_classes([permissions.AllowAny])

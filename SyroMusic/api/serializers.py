@@ -1,14 +1,26 @@
 """API representations: ids, API URLs and page URLs, and the related names a client needs per row."""
 
 import copy
+from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_unicode_slug
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.authtoken import serializers as authtoken
 from rest_framework.validators import UniqueValidator
 
-from SyroMusic.models import Album, Artist, Collaborator, Genre, Playlist, PlaylistEntry, Profile, Song
+from SyroMusic.models import (
+    Album,
+    Artist,
+    Collaborator,
+    Genre,
+    Playlist,
+    PlaylistEntry,
+    Profile,
+    Song,
+    refuse_control_characters,
+)
 from SyroMusic.playlist_files import read_import
 
 
@@ -17,6 +29,22 @@ class PageUrlField(serializers.SerializerMethodField):
 
     def __init__(self, **kwargs):
         super().__init__(method_name="get_web_url", **kwargs)
+
+
+class KnownFieldsOnly:
+    """A field the serializer does not know is a 400 that names it: `{"is_publik": true}` silently dropped
+    would be a 201 that ignored what the client meant. Fields the API sends (read-only ones) may come back."""
+
+    IGNORED = {"csrfmiddlewaretoken"}  # sent by the browsable API's forms
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields) - self.IGNORED)
+            if unknown:
+                accepted = ", ".join(sorted(name for name, field in self.fields.items() if not field.read_only))
+                message = f"Unknown field. This endpoint accepts: {accepted}."
+                raise serializers.ValidationError({name: [message] for name in unknown})
+        return super().to_internal_value(data)
 
 
 class ConstraintCheckingSerializer:
@@ -40,7 +68,7 @@ class ConstraintCheckingSerializer:
         return attrs
 
 
-class CatalogueSerializer(ConstraintCheckingSerializer, serializers.HyperlinkedModelSerializer):
+class CatalogueSerializer(KnownFieldsOnly, ConstraintCheckingSerializer, serializers.HyperlinkedModelSerializer):
     web_url = PageUrlField()
 
     @extend_schema_field(serializers.URLField())
@@ -48,7 +76,7 @@ class CatalogueSerializer(ConstraintCheckingSerializer, serializers.HyperlinkedM
         return self.context["request"].build_absolute_uri(obj.get_absolute_url())
 
 
-class GenreSerializer(ConstraintCheckingSerializer, serializers.HyperlinkedModelSerializer):
+class GenreSerializer(KnownFieldsOnly, ConstraintCheckingSerializer, serializers.HyperlinkedModelSerializer):
     # Unicode slugs: a plain string in the schema (a JSON Schema \w pattern would be ASCII-only).
     slug = serializers.CharField(max_length=100, validators=[validate_unicode_slug, UniqueValidator(Genre.objects.all())])
 
@@ -135,6 +163,20 @@ class PlaylistSerializer(CatalogueSerializer):
             raise serializers.ValidationError(Playlist.NAME_TAKEN)
         return name
 
+    def create(self, validated_data):
+        playlist = self.update(Playlist(), validated_data)
+        playlist.entry_count = playlist.total_duration_ms = 0  # what for_listing() counts for a new one
+        return playlist
+
+    def update(self, playlist, validated_data):
+        for name, value in validated_data.items():
+            setattr(playlist, name, value)
+        try:
+            playlist.save_with_unique_name()  # the name may have been taken since validate_name
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
+        return playlist
+
 
 class EntrySongSerializer(serializers.ModelSerializer):
     """A song inside a playlist entry: enough to show a row without another call."""
@@ -157,15 +199,19 @@ class PlaylistEntrySerializer(serializers.ModelSerializer):
         fields = ["id", "position", "song", "added_by", "added_at"]
 
 
-class AddEntrySerializer(serializers.Serializer):
+class AddEntrySerializer(KnownFieldsOnly, serializers.Serializer):
     song = serializers.PrimaryKeyRelatedField(queryset=Song.objects.all(), help_text="Id of the song to add.")
     position = serializers.IntegerField(
         min_value=1, required=False, help_text="Where to insert it (1 = first); default: at the end."
     )
 
 
-class MoveEntrySerializer(serializers.Serializer):
+class MoveEntrySerializer(KnownFieldsOnly, serializers.Serializer):
     position = serializers.IntegerField(min_value=1, help_text="The entry's new position (1 = first).")
+
+
+class AuthTokenSerializer(KnownFieldsOnly, authtoken.AuthTokenSerializer):
+    """Your username and password, for your API token."""
 
 
 class MeSerializer(serializers.Serializer):
@@ -177,13 +223,13 @@ class MeSerializer(serializers.Serializer):
     playlists_url = serializers.URLField()
 
 
-class MyProfileSerializer(serializers.ModelSerializer):
+class MyProfileSerializer(KnownFieldsOnly, serializers.ModelSerializer):
     class Meta:
         model = Profile
         fields = ["bio", "is_public"]
 
 
-class CollaboratorSerializer(serializers.Serializer):
+class CollaboratorSerializer(KnownFieldsOnly, serializers.Serializer):
     user_id = serializers.IntegerField(source="user.pk", read_only=True)
     username = serializers.CharField(max_length=150)
     level = serializers.ChoiceField(choices=Collaborator.Level.choices)
@@ -192,7 +238,7 @@ class CollaboratorSerializer(serializers.Serializer):
         return {"user_id": collaborator.user_id, "username": collaborator.user.get_username(), "level": collaborator.level}
 
 
-class ShareSerializer(serializers.Serializer):
+class ShareSerializer(KnownFieldsOnly, serializers.Serializer):
     username = serializers.CharField(max_length=150, help_text="Who to share the playlist with.")
     message = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
@@ -206,9 +252,12 @@ class ProfileSerializer(serializers.Serializer):
     you_follow = serializers.BooleanField(allow_null=True, help_text="Null when you are not logged in.")
 
 
-class PlaylistImportSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="An .m3u, .m3u8 or .xspf file, up to 1 MB.")
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, help_text="Default: the file's name.")
+class PlaylistImportSerializer(KnownFieldsOnly, serializers.Serializer):
+    file = serializers.FileField(help_text="An .m3u, .m3u8 or .xspf file, up to 1 MB and 10,000 songs.")
+    name = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, validators=[refuse_control_characters],
+        help_text="Default: the playlist's title in the file, else the file's name.",
+    )
 
     def validate(self, attrs):
         try:
@@ -233,7 +282,8 @@ class PlaylistImportReportSerializer(serializers.Serializer):
     playlist = PlaylistSerializer()
     matched = serializers.IntegerField()
     missed = serializers.IntegerField()
-    entries = ImportedEntrySerializer(many=True)
+    entries = ImportedEntrySerializer(many=True, help_text="The first 500 entries of the file, in its order.")
+    entries_not_shown = serializers.IntegerField(help_text="How many entries of the file `entries` leaves out.")
 
 
 class SearchHistorySerializer(serializers.Serializer):
@@ -241,3 +291,65 @@ class SearchHistorySerializer(serializers.Serializer):
     query = serializers.CharField(read_only=True)
     type = serializers.CharField(source="kind", read_only=True, help_text='artist, album, song, playlist, or "" for all.')
     searched_at = serializers.DateTimeField(read_only=True)
+
+
+class SearchPageSerializer(serializers.Serializer):
+    """One type's results, a page at a time (`?type=`)."""
+
+    count = serializers.IntegerField()
+    count_is_estimate = serializers.BooleanField()
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    more_than_count = serializers.BooleanField(help_text="True when more matched than the best `count` shown.")
+
+
+class ArtistSearchPageSerializer(SearchPageSerializer):
+    results = ArtistSerializer(many=True)
+
+
+class AlbumSearchPageSerializer(SearchPageSerializer):
+    results = AlbumSerializer(many=True)
+
+
+class SongSearchPageSerializer(SearchPageSerializer):
+    results = SongSerializer(many=True)
+
+
+class PlaylistSearchPageSerializer(SearchPageSerializer):
+    results = PlaylistSerializer(many=True)
+
+
+class SearchGroupSerializer(serializers.Serializer):
+    more = serializers.URLField(allow_null=True, help_text="This type's results page by page; null when these are all.")
+
+
+class ArtistSearchGroupSerializer(SearchGroupSerializer):
+    results = ArtistSerializer(many=True)
+
+
+class AlbumSearchGroupSerializer(SearchGroupSerializer):
+    results = AlbumSerializer(many=True)
+
+
+class SongSearchGroupSerializer(SearchGroupSerializer):
+    results = SongSerializer(many=True)
+
+
+class PlaylistSearchGroupSerializer(SearchGroupSerializer):
+    results = PlaylistSerializer(many=True)
+
+
+class SearchGroupsSerializer(serializers.Serializer):
+    artists = ArtistSearchGroupSerializer()
+    albums = AlbumSearchGroupSerializer()
+    songs = SongSearchGroupSerializer()
+    playlists = PlaylistSearchGroupSerializer()
+
+
+class SearchOverviewSerializer(serializers.Serializer):
+    """Without `?type=`: the best few of each type."""
+
+    query = serializers.CharField(help_text="The query as searched: spaces collapsed.")
+    results = SearchGroupsSerializer()

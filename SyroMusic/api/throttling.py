@@ -15,8 +15,9 @@ import logging
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
+
+from SyroMusic.web.limits import client_address, store
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +44,10 @@ class HourlyRateThrottle(BaseThrottle):
         self.reset_at = window_start + WINDOW_SECONDS
         key = f"throttle:{self.scope}:{identity}:{window_start}"
         try:
-            cache.add(key, 0, timeout=WINDOW_SECONDS + 60)
-            count = cache.incr(key)
+            # The counters' own cache (settings.CACHES["limits"]): a flood of pages cannot evict them.
+            counters = store()
+            counters.add(key, 0, timeout=WINDOW_SECONDS + 60)
+            count = counters.incr(key)
         except Exception:  # the cache is down: answer anyway (see the module's policy)
             count = None
         if count is None:  # (with IGNORE_EXCEPTIONS, django-redis answers None instead of raising)
@@ -67,8 +70,9 @@ class AnonymousRateThrottle(HourlyRateThrottle):
     def identity(self, request):
         if request.user and request.user.is_authenticated:
             return None
-        # The address behind at most NUM_PROXIES trusted proxies: a client cannot pick its own identity.
-        return self.get_ident(request)
+        # The one rule for the client's address (the login limiter's too): behind TRUSTED_PROXIES
+        # proxies, so a client cannot pick its own identity.
+        return client_address(request)
 
 
 class UserRateThrottle(HourlyRateThrottle):

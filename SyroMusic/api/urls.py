@@ -23,9 +23,14 @@ urlpatterns = [
     path("search/history/", search.search_history, name="search-history"),
     path("search/history/<int:pk>/", search.search_history_entry, name="search-history-entry"),
     path("auth/token/", accounts.token, name="token"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The schema and the docs are not throttled: a newcomer who spent the anonymous budget can still read them.
+    path("schema/", SpectacularAPIView.as_view(throttle_classes=[]), name="schema"),
     # The split view serves its start-up script as a file: the pages' CSP allows no inline script.
     # Swagger UI also sets inline styles: that page alone may.
-    path("docs/", allow_inline_styles(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
+    path(
+        "docs/",
+        allow_inline_styles(SpectacularSwaggerSplitView.as_view(url_name="api:schema", throttle_classes=[])),
+        name="docs",
+    ),
     *router.urls,
 ]

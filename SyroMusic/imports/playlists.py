@@ -38,6 +38,13 @@ def playlists_import(*, path, owner, make_public=False, dry_run=False, progress=
             report.error(row.line, f"position {row.position} of playlist {row.playlist!r} is already used on line {other}")
         else:
             playlists[row.playlist][row.position] = row
+    for name, by_position in playlists.items():
+        if len(by_position) > Playlist.MAX_ENTRIES:
+            first_extra = sorted(by_position)[Playlist.MAX_ENTRIES]
+            report.error(
+                by_position[first_extra].line,
+                f"playlist {name!r} has {len(by_position):,} entries; a playlist holds at most {Playlist.MAX_ENTRIES:,}",
+            )
     if report.error_count:
         raise ImportFailed(report)
 
@@ -72,21 +79,23 @@ def playlists_import(*, path, owner, make_public=False, dry_run=False, progress=
 
 def find_songs(rows, report):
     """The catalogue song for each row, matched by artist (the song's or the album's), album and title."""
-    candidates = defaultdict(list)
+    # (title, album, artist) -> {song id: (disc, track)}: a song that rows in several chunks ask for is found
+    # by each chunk's query, and is still one candidate.
+    candidates = defaultdict(dict)
     for start in range(0, len(rows), CHUNK_ROWS):
         chunk = rows[start : start + CHUNK_ROWS]
         matches = Song.objects.filter(
             title__in={row.title for row in chunk}, album__title__in={row.album for row in chunk}
         ).values_list("id", "title", "album__title", "artist__name", "album__artist__name", "disc_number", "track_number")
         for song_id, title, album, artist, album_artist, disc, track in matches:
-            candidates[title, album, artist].append((song_id, disc, track))
+            candidates[title, album, artist][song_id] = (disc, track)
             if album_artist != artist:
-                candidates[title, album, album_artist].append((song_id, disc, track))
+                candidates[title, album, album_artist][song_id] = (disc, track)
     song_ids = []
     for row in rows:
         found = [
             song_id
-            for song_id, disc, track in candidates[row.title, row.album, row.artist]
+            for song_id, (disc, track) in candidates[row.title, row.album, row.artist].items()
             if row.disc_number in (None, disc) and row.track_number in (None, track)
         ]
         if not found:

@@ -5,8 +5,10 @@ import writes anything.
 """
 
 import csv
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+
+from SyroMusic.text import first_control_character
 
 CATALOGUE_COLUMNS = [
     "artist", "album", "title", "disc_number", "track_number", "duration_ms", "genre", "composer",
@@ -21,6 +23,8 @@ PLAYLIST_REQUIRED = {"playlist", "position", "artist", "album", "title"}
 
 CHUNK_ROWS = 2000
 MAX_REPORTED_ERRORS = 1000
+# Column names a header error lists at most: a header of 60,000 columns is summed up, not echoed.
+MAX_NAMED_COLUMNS = 10
 SMALLINT_MAX = 32767
 INT_MAX = 2_147_483_647
 TRUE_WORDS = {"1", "true", "yes", "y", "t"}
@@ -115,17 +119,19 @@ def read_csv(lines, *, columns, required, extra=(), report):
         report.error(1, f"cannot read the header: {error}")
         return
     header = [name.strip().lower() for name in header]
-    unknown = [name for name in header if name not in columns and name not in extra]
+    known = {*columns, *extra}
+    unknown = [name for name in header if name not in known]
     missing = sorted(required - set(header))
-    duplicated = sorted({name for name in header if header.count(name) > 1})
+    # Counted once: asking each name how often it occurs would take time growing with the square of the width.
+    duplicated = sorted(name for name, count in Counter(header).items() if count > 1)
     if unknown or missing or duplicated:
         problems = []
         if missing:
             problems.append("missing column(s) " + ", ".join(missing))
         if unknown:
-            problems.append("unknown column(s) " + ", ".join(unknown))
+            problems.append("unknown column(s) " + _some(unknown))
         if duplicated:
-            problems.append("repeated column(s) " + ", ".join(duplicated))
+            problems.append("repeated column(s) " + _some(duplicated))
         report.error(1, "; ".join(problems) + f". Expected: {','.join(columns)}")
         return
     while True:
@@ -149,12 +155,21 @@ def read_csv(lines, *, columns, required, extra=(), report):
         yield line, {name: value.strip() for name, value in zip(header, values, strict=True)}
 
 
+def _some(names):
+    """Names for a message: the first few, and how many more."""
+    listed = ", ".join(repr(name) if not name or first_control_character(name) else name for name in names[:MAX_NAMED_COLUMNS])
+    return listed + (f" and {len(names) - MAX_NAMED_COLUMNS:,} more" if len(names) > MAX_NAMED_COLUMNS else "")
+
+
 def _text(record, name, max_length, required=False):
     value = record.get(name, "")
     if required and not value:
         raise RowError(f"{name} is required")
     if len(value) > max_length:
         raise RowError(f"{name} is longer than {max_length} characters")
+    character = first_control_character(value)
+    if character is not None:
+        raise RowError(f"{name} holds a control character (U+{ord(character):04X}): names and titles are one line of text")
     return value
 
 

@@ -1,9 +1,13 @@
 """Small builders for test data: each returns a saved object with sensible defaults."""
 
+import json
+import re
 from itertools import count
 
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.test import Client
+from rest_framework.test import APIClient
 
 from SyroMusic.models import Album, Artist, Genre, Playlist, PlaylistEntry, Song
 
@@ -45,13 +49,29 @@ def make_playlist(owner=None, name=None, songs=(), **fields):
     return playlist
 
 
+def seed_catalogue(songs=300, **options):
+    """The generated demo catalogue (the same data for the same arguments), built quietly."""
+    call_command("seed_catalogue", songs=songs, no_progress=True, stdout=None, **options)
+
+
 def text(response):
     """A response's body as text."""
     return response.content.decode()
 
 
-def logged_in(user):
-    """A test client logged in as user."""
-    client = Client()
-    client.force_login(user)
+def json_ld(response):
+    """The page's JSON-LD description."""
+    return json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', text(response), re.S).group(1))
+
+
+def logged_in(user, *, api=False):
+    """A test client logged in as user, or anonymous for None; with api=True, an API client authenticated as user."""
+    if api:
+        client = APIClient()
+        if user:
+            client.force_authenticate(user)
+    else:
+        client = Client()
+        if user:
+            client.force_login(user)
     return client

@@ -2,27 +2,20 @@ import re
 from http import HTTPStatus
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from SyroMusic.models import Playlist, PlaylistEntry, Song
 
-from .factories import make_album, make_genre, make_playlist, make_song, make_user
+from .factories import logged_in, make_album, make_genre, make_playlist, make_song, make_user, seed_catalogue
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff_client(client, django_user_model):
-    admin = django_user_model.objects.create_superuser("root", "root@example.com", "correct horse battery")
-    client.force_login(admin)
-    return client
-
-
-def seed(songs):
-    call_command("seed_catalogue", songs=songs, no_progress=True, stdout=None)
+def staff_client(django_user_model):
+    return logged_in(django_user_model.objects.create_superuser("root", "root@example.com", "correct horse battery"))
 
 
 MODELS = [
@@ -45,7 +38,7 @@ def make_collaboration():
 
 @pytest.mark.parametrize("model", MODELS)
 def test_every_admin_page_renders(staff_client, model):
-    seed(200)
+    seed_catalogue(200)
     make_collaboration()
     obj_id = {"playlist": 2, "playlistentry": 1}.get(model) or apps_model(model).objects.values_list("pk", flat=True).first()
     for url in (
@@ -75,7 +68,7 @@ SONG_CHANGELIST_QUERIES = 5
 
 @pytest.mark.parametrize("songs", [100, 10_000])
 def test_the_song_changelist_runs_the_same_queries_at_100_and_10000_songs(staff_client, django_assert_num_queries, songs):
-    seed(songs)
+    seed_catalogue(songs)
     assert Song.objects.count() == songs
     with django_assert_num_queries(SONG_CHANGELIST_QUERIES):
         response = staff_client.get(reverse("admin:SyroMusic_song_changelist"))
@@ -86,10 +79,10 @@ def test_the_song_changelist_runs_the_same_queries_at_100_and_10000_songs(staff_
 @pytest.mark.parametrize("model", ["artist", "album", "playlist", "playlistentry"])
 def test_other_changelists_do_not_grow_with_the_catalogue(staff_client, django_assert_num_queries, model):
     url = reverse(f"admin:SyroMusic_{model}_changelist")
-    seed(300)
+    seed_catalogue(300)
     with CaptureQueriesContext(connection) as small:
         staff_client.get(url)
-    call_command("seed_catalogue", songs=5000, flush=True, no_progress=True, stdout=None)
+    seed_catalogue(5000, flush=True)
     with django_assert_num_queries(len(small.captured_queries)):
         staff_client.get(url)
 

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
-from .servers import fetch, start_gunicorn, stop
+from scripts.servers import fetch, start_gunicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,9 +19,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def gunicorn():
     if connection.vendor != "postgresql" or not os.environ.get("REDIS_URL"):
         pytest.skip("needs PostgreSQL and Redis shared with another process (make test-services)")
-    process, base = start_gunicorn(redis_url=os.environ["REDIS_URL"], workers=4, API_ANON_PER_HOUR="100")
-    yield base
-    stop(process)
+    server = start_gunicorn(redis_url=os.environ["REDIS_URL"], workers=4, API_ANON_PER_HOUR="100")
+    yield server.base
+    server.stop()
 
 
 def test_four_workers_give_an_anonymous_client_exactly_its_100_requests(gunicorn):

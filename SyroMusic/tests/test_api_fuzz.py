@@ -7,7 +7,6 @@ catalogue so that ids in paths often exist.
 import pytest
 import schemathesis
 from django.core import signals
-from django.core.management import call_command
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -20,6 +19,8 @@ from schemathesis.specs.openapi.checks import (
 
 from Syro.wsgi import application
 
+from .factories import seed_catalogue
+
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES_PER_OPERATION = 25
 
@@ -29,7 +30,7 @@ def api_schema(settings, db):
     settings.ALLOWED_HOSTS = ["*"]
     # Throttling relaxed for this run: the fuzzer sends hundreds of requests.
     settings.API_THROTTLE_RATES = {"anonymous": 10**9, "user": 10**9}
-    call_command("seed_catalogue", songs=200, no_progress=True, stdout=None)
+    seed_catalogue(200)
     # As Django's test client does: requests must not close the test's database connection.
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)

@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -11,21 +10,7 @@ from django.conf import settings
 from django.db import connection
 from django.urls import Resolver404, resolve
 
-sys.path.insert(0, str(settings.BASE_DIR / "scripts"))
-import with_services  # noqa: E402
-
-IN_CI = os.environ.get("CI") in ("true", "1")
-
-
-def missing_binaries():
-    missing = []
-    if not with_services.find_pg_bindir():
-        missing.append("PostgreSQL server binaries (apt-get install postgresql)")
-    if not with_services.find_redis_server():
-        missing.append("redis-server (apt-get install redis-server)")
-    if not shutil.which("wrk"):
-        missing.append("wrk (apt-get install wrk)")
-    return missing
+from scripts import servers
 
 
 def test_benchmark_pages_are_not_mounted_without_bench_baseline(client):
@@ -53,10 +38,10 @@ def test_bench_baseline_mounts_the_benchmark_pages_only_when_it_is_1(value, moun
 def test_smoke_mode_measures_every_row_without_an_error(tmp_path):
     if connection.vendor == "postgresql":
         pytest.skip("the smoke run starts its own servers: it runs once, in the SQLite half of make test")
-    missing = missing_binaries()
+    missing = servers.missing_binaries("wrk")
     if missing:
         message = "the benchmark needs " + ", ".join(missing)
-        if IN_CI:
+        if servers.in_ci():
             pytest.fail(f"{message} (CI is set: failing instead of skipping)")
         pytest.skip(message)
     report_path, table_path = tmp_path / "report.json", tmp_path / "BENCHMARKS.md"

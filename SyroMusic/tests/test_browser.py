@@ -10,7 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+
+from .factories import seed_catalogue
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -58,7 +59,7 @@ def browser():
 
 @pytest.fixture
 def catalogue(transactional_db):
-    call_command("seed_catalogue", songs=2000, no_progress=True, stdout=None)
+    seed_catalogue(2000)
 
 
 @pytest.fixture
@@ -250,3 +251,34 @@ def test_without_javascript_the_header_box_is_a_plain_search_form(browser, live_
     expect(page.get_by_role("heading", name="Artists")).to_be_visible()
     expect(page.locator("#results-artist + ul li a").first).to_have_text("Beyoncé")
     context.close()
+
+
+def test_the_scripts_run_again_after_new_content_without_binding_anything_twice(open_page):
+    from playwright.sync_api import expect
+
+    from SyroMusic.models import Artist
+
+    Artist.objects.create(name="Led Zeppelin")
+    page = open_page("/")
+    suggestions = []
+    page.on("request", lambda request: "/music/search/suggest/" in request.url and suggestions.append(request.url))
+    modules = page.locator("script[type=module]").evaluate_all("scripts => scripts.map(script => script.src)")
+    assert len(modules) >= 4
+    # What boosted navigation (htmx) will do: run every module's init again, and announce swapped-in
+    # content (here a fresh copy of the header search form) with htmx:load.
+    for src in modules:
+        page.evaluate("async src => (await import(src)).init(document)", src)
+    page.evaluate("""() => {
+        const form = document.querySelector("form.site-search");
+        const fresh = form.cloneNode(true);
+        form.replaceWith(fresh);
+        fresh.dispatchEvent(new CustomEvent("htmx:load", {bubbles: true, detail: {elt: fresh}}));
+        document.body.dispatchEvent(new CustomEvent("htmx:load", {bubbles: true, detail: {elt: document.body}}));
+    }""")
+    box = page.get_by_role("combobox", name="Search the catalogue")
+    box.press_sequentially("led z", delay=40)
+    expect(page.get_by_role("listbox", name="Suggestions").get_by_role("option").first).to_have_text("Led Zeppelin Artist")
+    assert len(suggestions) == 1  # one listener on the box, not one per run
+    box.press("Escape")
+    expect(page.get_by_role("listbox", name="Suggestions")).to_be_hidden()
+    expect(box).to_have_value("led z")

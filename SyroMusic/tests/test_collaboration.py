@@ -3,12 +3,11 @@
 from http import HTTPStatus
 
 import pytest
-from django.test import Client
 from rest_framework.test import APIClient
 
 from SyroMusic.models import Collaborator, Playlist, Share
 
-from .factories import make_playlist, make_song, make_user
+from .factories import logged_in, make_playlist, make_song, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -36,20 +35,6 @@ def setup():
     return playlist, users, songs
 
 
-def page_client(user):
-    client = Client()
-    if user:
-        client.force_login(user)
-    return client
-
-
-def api_client(user):
-    client = APIClient()
-    if user:
-        client.force_authenticate(user)
-    return client
-
-
 def refused(response, role, allowed_to_see):
     if role == "anonymous" and response.request["REQUEST_METHOD"] == "POST" and "/api/" not in response.request["PATH_INFO"]:
         return response.status_code == HTTPStatus.FOUND and "/accounts/login/" in response["Location"]
@@ -62,7 +47,7 @@ def refused(response, role, allowed_to_see):
 def test_the_playlist_pages_follow_the_matrix(setup, role):
     playlist, users, songs = setup
     can = MATRIX[role]
-    client = page_client(users[role])
+    client = logged_in(users[role])
     base = f"/music/playlists/{playlist.pk}/"
     seen = client.get(base)
     assert seen.status_code == (HTTPStatus.OK if can["see"] else HTTPStatus.NOT_FOUND)
@@ -83,7 +68,7 @@ def test_the_playlist_pages_follow_the_matrix(setup, role):
 def test_the_api_follows_the_matrix(setup, role):
     playlist, users, songs = setup
     can = MATRIX[role]
-    client = api_client(users[role])
+    client = logged_in(users[role], api=True)
     base = f"/api/v1/playlists/{playlist.pk}/"
     assert client.get(base).status_code == (200 if can["see"] else 404)
     listed = {p["name"] for p in client.get("/api/v1/playlists/").json()["results"]}
@@ -98,7 +83,7 @@ def test_the_api_follows_the_matrix(setup, role):
 
 def test_managing_collaborators(setup):
     playlist, users, songs = setup
-    admin = page_client(users["admin"])
+    admin = logged_in(users["admin"])
     newcomer = make_user("newcomer")
     response = admin.post(f"/music/playlists/{playlist.pk}/collaborators/", {"username": "newcomer", "level": "edit"}, follow=True)
     assert "newcomer added: Edit (add, remove, reorder)." in response.content.decode()
@@ -115,28 +100,28 @@ def test_managing_collaborators(setup):
 def test_sharing_a_private_playlist_lets_the_recipient_view_it_and_shows_on_their_page(setup):
     playlist, users, songs = setup
     dana = make_user("dana")
-    owner = page_client(users["owner"])
+    owner = logged_in(users["owner"])
     response = owner.post(f"/music/playlists/{playlist.pk}/share/", {"username": "dana", "message": "For your drive"}, follow=True)
     assert "Shared with dana." in response.content.decode()
     assert Share.objects.get().message == "For your drive" and playlist.access_for(dana) == "view"
-    page = page_client(dana).get("/music/users/dana/").content.decode()
+    page = logged_in(dana).get("/music/users/dana/").content.decode()
     assert "Private</a>" in page and "from owner" in page and "“For your drive”" in page
-    assert page_client(dana).get(f"/music/playlists/{playlist.pk}/").status_code == 200
+    assert logged_in(dana).get(f"/music/playlists/{playlist.pk}/").status_code == 200
     # Nobody else sees what was shared with dana.
-    assert "For your drive" not in page_client(users["stranger"]).get("/music/users/dana/").content.decode()
+    assert "For your drive" not in logged_in(users["stranger"]).get("/music/users/dana/").content.decode()
 
 
 def test_a_collaborative_playlist_shows_who_added_each_entry(setup):
     playlist, users, songs = setup
     playlist.add_song(songs[1], by=users["edit"])
-    html = page_client(users["view"]).get(f"/music/playlists/{playlist.pk}/").content.decode()
+    html = logged_in(users["view"]).get(f"/music/playlists/{playlist.pk}/").content.decode()
     assert '<th scope="col">Added by</th>' in html and "<td>edit <time" in html
 
 
 class TestTheSameOperationsThroughTheApi:
     def test_collaborators_are_listed_added_changed_and_removed_by_admins(self, setup):
         playlist, users, songs = setup
-        admin = api_client(users["admin"])
+        admin = logged_in(users["admin"], api=True)
         base = f"/api/v1/playlists/{playlist.pk}/collaborators/"
         newcomer = make_user("newcomer")
         assert admin.post(base, {"username": "newcomer", "level": "edit"}, format="json").json() == {
@@ -144,23 +129,23 @@ class TestTheSameOperationsThroughTheApi:
         }
         assert [c["username"] for c in admin.get(base).json()] == ["admin", "edit", "newcomer", "view"]
         assert admin.delete(f"{base}{newcomer.pk}/").status_code == 204
-        assert api_client(users["edit"]).post(base, {"username": "newcomer", "level": "admin"}, format="json").status_code == 403
+        assert logged_in(users["edit"], api=True).post(base, {"username": "newcomer", "level": "admin"}, format="json").status_code == 403
         body = admin.post(base, {"username": "ghost", "level": "edit"}, format="json").json()
         assert body["errors"] == {"username": ["There is no listener called 'ghost'."]}
 
     def test_sharing(self, setup):
         playlist, users, songs = setup
         dana = make_user("dana")
-        response = api_client(users["owner"]).post(f"/api/v1/playlists/{playlist.pk}/share/", {"username": "dana", "message": "Hi"}, format="json")
+        response = logged_in(users["owner"], api=True).post(f"/api/v1/playlists/{playlist.pk}/share/", {"username": "dana", "message": "Hi"}, format="json")
         assert response.status_code == 201
-        assert api_client(dana).get(f"/api/v1/playlists/{playlist.pk}/").status_code == 200
+        assert logged_in(dana, api=True).get(f"/api/v1/playlists/{playlist.pk}/").status_code == 200
 
     def test_profiles_and_follows(self, setup):
         playlist, users, songs = setup
         from SyroMusic.models import Profile
 
         Profile.objects.create(user=users["view"], bio="hidden", is_public=False)
-        client = api_client(users["stranger"])
+        client = logged_in(users["stranger"], api=True)
         assert client.post("/api/v1/users/owner/").json() == {
             "username": "owner", "is_public": True, "bio": "", "followers": 1, "following": 0, "you_follow": True,
         }
@@ -175,7 +160,7 @@ class TestTheSameOperationsThroughTheApi:
         from django.core.files.uploadedfile import SimpleUploadedFile
 
         playlist, users, songs = setup
-        client = api_client(users["stranger"])
+        client = logged_in(users["stranger"], api=True)
         file = SimpleUploadedFile("mix.m3u8", f"#EXTINF:1,{songs[0].artist.name} - s0\nx.mp3\n#EXTINF:1,Nobody - Nothing\ny.mp3\n".encode())
         report = client.post("/api/v1/playlists/import/", {"file": file}, format="multipart").json()
         assert (report["playlist"]["name"], report["matched"], report["missed"]) == ("mix", 1, 1)

@@ -226,10 +226,11 @@ class TestImportCatalogue:
             HEADER + "A,B,ok,1,1,,,,,\n" + 'A,B,"multi\nline title",1,2,,,,,\n' + "A,B,,1,3,,,,,\nA,B,x,1,4,1.5,,,,\n",
         )
         err = io.StringIO()
-        with pytest.raises(CommandError, match="2 bad row"):
+        with pytest.raises(CommandError, match="3 bad row"):
             call_command("import_catalogue", path, stdout=io.StringIO(), stderr=err, no_progress=True)
-        # The quoted title spans lines 3 and 4, so the next record starts on line 5.
+        # The quoted title spans lines 3 and 4 (a title is one line: that is its error), so the next record starts on line 5.
         assert err.getvalue().splitlines() == [
+            f"{path}:3: title holds a control character (U+000A): names and titles are one line of text",
             f"{path}:5: title is required",
             f"{path}:6: duration_ms '1.5' is not a whole number",
         ]

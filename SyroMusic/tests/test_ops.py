@@ -1,6 +1,5 @@
 import json
 import os
-import socket
 import subprocess
 import sys
 from http import HTTPStatus
@@ -9,6 +8,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client
+
+from scripts.servers import fetch, free_port, start_serve
 
 from .factories import make_song
 
@@ -70,9 +71,7 @@ def test_readyz_checks_the_database_the_cache_and_migrations(client):
 
 @pytest.mark.django_db
 def test_readyz_is_503_when_the_cache_is_unreachable(client, settings):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        dead = probe.getsockname()[1]
+    dead = free_port()  # nothing listens there
     settings.CACHES = {"default": {
         "BACKEND": "django_redis.cache.RedisCache", "LOCATION": f"redis://127.0.0.1:{dead}/0",
         "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
@@ -116,9 +115,7 @@ def test_an_oversized_body_is_refused_with_413(client, settings):
 def test_an_unreachable_database_is_a_503_and_the_next_request_after_it_returns_works(client):
     if connection.vendor != "postgresql":
         pytest.skip("pointing SQLite's in-memory test database elsewhere would lose it")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        dead = probe.getsockname()[1]
+    dead = free_port()  # nothing listens there
     real_port = connection.settings_dict["PORT"]
     connection.close()
     connection.settings_dict["PORT"] = str(dead)
@@ -137,37 +134,23 @@ def test_an_unreachable_database_is_a_503_and_the_next_request_after_it_returns_
 
 
 def test_make_serve_starts_gunicorn_with_static_files_and_stops_gracefully(tmp_path):
-    import signal
-    import time
-    import urllib.request
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {"PATH": os.environ["PATH"], "PY": sys.executable, "BIND": f"127.0.0.1:{port}",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}"}
-    server = subprocess.Popen(["scripts/serve"], cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, start_new_session=True)
+    # Only what `make serve` is given: no SECRET_KEY, no REDIS_URL.
+    env = {"PATH": os.environ["PATH"], "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}"}
+    server = start_serve(env, log_path=tmp_path / "serve.log")  # waits for /readyz to be 200
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
-                    assert json.load(response)["ready"] is True
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, server.stdout.read1().decode()
-                time.sleep(0.3)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/music/songs/", timeout=10) as response:
-            css = next(line for line in response.read().decode().splitlines() if "site." in line and ".css" in line)
+        status, _, body = fetch(f"{server.base}/readyz")
+        assert status == 200 and json.loads(body)["ready"] is True
+        status, _, body = fetch(f"{server.base}/music/songs/")
+        assert status == 200
+        css = next(line for line in body.decode().splitlines() if "site." in line and ".css" in line)
         href = css.split('href="')[1].split('"')[0]
         assert href.startswith("/static/syromusic/site.") and len(href.split(".")) == 3  # hashed name
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{href}", timeout=10) as response:
-            assert response.headers["Cache-Control"] == "max-age=315360000, public, immutable"
+        status, headers, _ = fetch(f"{server.base}{href}")
+        assert status == 200 and headers["Cache-Control"] == "max-age=315360000, public, immutable"
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        output = server.communicate(timeout=60)[0].decode()
-    assert server.returncode == 0, output
+        returncode = server.stop()
+    output = server.output()
+    assert returncode == 0, output
     assert "serve: no SECRET_KEY: using a random one" in output
     assert "serve: no REDIS_URL: in-memory cache, so one worker process with 4 threads." in output
     assert "Shutting down: Master" in output

@@ -1,21 +1,14 @@
-import json
 import re
 from http import HTTPStatus
 
 import pytest
-from django.core.management import call_command
-from django.test import Client
 
 from SyroMusic.models import Album, Artist, Song
-from SyroMusic.views import SONGS_PER_PAGE
+from SyroMusic.views.catalogue import SONGS_PER_PAGE
 
-from .factories import make_album, make_artist, make_genre, make_playlist, make_song, make_user, text
+from .factories import json_ld, make_album, make_artist, make_genre, make_playlist, make_song, make_user, seed_catalogue, text
 
 pytestmark = pytest.mark.django_db
-
-
-def seed(songs):
-    call_command("seed_catalogue", songs=songs, no_progress=True, stdout=None)
 
 
 def links(response, css_class="pagination"):
@@ -24,17 +17,6 @@ def links(response, css_class="pagination"):
     start = html.index(f'class="{css_class}"')
     end = html.index("</nav>", start)
     return [href.replace("&amp;", "&") for href in re.findall(r'href="([^"]*)"', html[start:end])]
-
-
-def json_ld(response):
-    return json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', text(response), re.S).group(1))
-
-
-def rows(response, table_class):
-    html = text(response)
-    start = html.index(f'<table class="{table_class}"')
-    body = html[start : html.index("</table>", start)]
-    return [re.sub(r"<[^>]+>", "", row).split() for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
 
 
 # Each page's query budget for an anonymous visitor on a cold cache, at any catalogue size.
@@ -62,7 +44,7 @@ BUDGETS = [
 def test_every_page_runs_a_fixed_number_of_queries_whatever_the_catalogue_size(
     client, django_assert_num_queries, songs, url, budget
 ):
-    seed(songs)
+    seed_catalogue(songs)
     with django_assert_num_queries(budget):
         response = client.get(url)
     assert response.status_code == HTTPStatus.OK
@@ -70,7 +52,7 @@ def test_every_page_runs_a_fixed_number_of_queries_whatever_the_catalogue_size(
 
 @pytest.mark.parametrize("url", ["/music/songs/", "/music/playlists/2/", "/music/artists/2/", "/music/songs/1/"])
 def test_a_logged_in_listeners_page_is_never_cached_and_costs_their_user(client, django_assert_num_queries, url):
-    seed(300)
+    seed_catalogue(300)
     client.force_login(make_user("alice"))
     # The user costs a query; a list's count is remembered from the first visit; the song page
     # also lists the user's own playlists for its "Add to" form.
@@ -376,43 +358,6 @@ class TestSongPage:
         assert "Diary" in text(client.get(song.get_absolute_url()))
 
 
-class TestPlaylistPages:
-    def test_the_list_shows_public_playlists_with_owner_size_and_length(self, client):
-        alice = make_user("alice")
-        songs = [make_song(duration_ms=240_000), make_song(duration_ms=120_000)]
-        make_playlist(owner=alice, name="Road trip", is_public=True, songs=songs)
-        make_playlist(owner=alice, name="Diary", is_public=False, songs=songs)
-        response = client.get("/music/playlists/")
-        assert rows(response, "playlists")[1][:6] == ["Road", "trip", "alice", "2", "6", "min"]
-        assert "Diary" not in text(response)
-
-    def test_entries_are_in_position_order_with_total_and_pages(self, client):
-        songs = [make_song(f"Track {n}", duration_ms=60_000) for n in range(1, 151)]
-        playlist = make_playlist(owner=make_user("alice"), is_public=True, songs=list(reversed(songs)))
-        html = text(client.get(playlist.get_absolute_url()))
-        titles = re.findall(r'<td><a href="/music/songs/\d+/">([^<]*)</a>', html)
-        assert titles[:3] == ["Track 150", "Track 149", "Track 148"] and len(titles) == 100
-        assert "by alice · 150 songs · 2 h 30 min" in html
-        second = text(client.get(playlist.get_absolute_url() + "?page=2"))
-        assert re.findall(r'<td class="num">(\d+)</td>', second)[0] == "101"
-        data = json_ld(client.get(playlist.get_absolute_url()))
-        assert (data["@type"], data["numTracks"], data["author"]["name"]) == ("MusicPlaylist", 150, "alice")
-
-    @pytest.mark.parametrize(("viewer", "status"), [("alice", HTTPStatus.OK), ("bob", HTTPStatus.NOT_FOUND), (None, HTTPStatus.NOT_FOUND)])
-    def test_a_private_playlist_is_404_for_everyone_but_its_owner(self, viewer, status):
-        alice, bob = make_user("alice"), make_user("bob")
-        playlist = make_playlist(owner=alice, name="Secret", is_public=False, songs=[make_song("Hidden song")])
-        owner = Client()
-        owner.force_login(alice)
-        owner.get(playlist.get_absolute_url())  # the owner's visit is never what others are served
-        client = Client()
-        if viewer:
-            client.force_login({"alice": alice, "bob": bob}[viewer])
-        response = client.get(playlist.get_absolute_url())
-        assert response.status_code == status
-        assert ("Hidden song" in text(response)) is (status == HTTPStatus.OK)
-
-
 class TestErrorPages:
     @pytest.mark.parametrize("url", ["/music/songs/999/", "/music/albums/999/", "/music/artists/999/", "/music/playlists/999/", "/nowhere/"])
     def test_a_missing_page_is_a_friendly_404_in_the_layout(self, client, url):
@@ -424,7 +369,7 @@ class TestErrorPages:
         def broken():
             raise RuntimeError("database on fire")
 
-        monkeypatch.setattr("SyroMusic.views.catalogue_counts", broken)
+        monkeypatch.setattr("SyroMusic.views.catalogue.catalogue_counts", broken)
         client.raise_request_exception = False
         response = client.get("/")
         assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
@@ -435,7 +380,7 @@ class TestErrorPages:
         def broken():
             raise RuntimeError("database on fire")
 
-        monkeypatch.setattr("SyroMusic.views.catalogue_counts", broken)
+        monkeypatch.setattr("SyroMusic.views.catalogue.catalogue_counts", broken)
         settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
         settings.STATIC_ROOT = "/nonexistent"
         client.raise_request_exception = False
@@ -467,7 +412,7 @@ class TestLayout:
         assert '<a href="/music/songs/">Songs</a>' in html
 
     def test_no_page_loads_anything_from_another_site(self, client):
-        seed(200)
+        seed_catalogue(200)
         for url in ("/", "/music/albums/1/", "/music/songs/"):
             html = text(client.get(url))
             assert not re.findall(r'(?:src|href)="(?:https?:)?//', html.replace('href="http://testserver', "")), url
@@ -485,7 +430,7 @@ class TestHugeTables:
     def test_an_unfiltered_huge_list_shows_the_planners_estimate_in_one_query(self, client, small_threshold, django_assert_num_queries):
         from django.db import connection
 
-        seed(300)
+        seed_catalogue(300)
         with connection.cursor() as cursor:
             cursor.execute('ANALYZE "SyroMusic_song"')
         with django_assert_num_queries(3):
@@ -494,6 +439,6 @@ class TestHugeTables:
         assert "Page 1 of 6" in html
 
     def test_filtered_and_small_lists_are_counted_exactly(self, client, small_threshold):
-        seed(300)
+        seed_catalogue(300)
         assert re.search(r'<p class="count">\d+ songs</p>', text(client.get("/music/songs/?genre=jazz")))
         assert '<p class="count">6 artists</p>' in text(client.get("/music/artists/"))

@@ -34,7 +34,10 @@ def test_concurrent_adds_moves_and_removes_never_lose_an_entry_or_repeat_a_posit
             for _ in range(OPERATIONS):
                 action = rng.choice(["add", "add", "move", "move", "remove"])
                 if action == "add":
-                    entry = target.add_song(rng.choice(songs), by=owner, position=rng.choice([None, 1, 5, 15]))
+                    try:
+                        entry = target.add_song(rng.choice(songs), by=owner, position=rng.choice([None, 1, 5, 15]))
+                    except ValueError:
+                        continue  # the playlist got shorter than the position
                     added.append(entry.pk)
                     continue
                 candidates = list(target.entries.values_list("id", flat=True))

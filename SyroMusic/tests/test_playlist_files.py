@@ -1,7 +1,7 @@
 import json
-from html import unescape as html_unescape
 import re
 import xml.etree.ElementTree as ElementTree
+from html import unescape as html_unescape
 from http import HTTPStatus
 
 import pytest
@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from SyroMusic.models import Playlist
 from SyroMusic.playlist_files import fold
 
-from .factories import make_album, make_artist, make_playlist, make_song, make_user
+from .factories import logged_in, make_album, make_artist, make_playlist, make_song, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -80,9 +80,7 @@ def upload(name, text, encoding="utf-8"):
 
 
 def importing(user, file, name=""):
-    client = Client()
-    client.force_login(user)
-    return client.post("/music/playlists/import/", {"file": file, "name": name})
+    return logged_in(user).post("/music/playlists/import/", {"file": file, "name": name})
 
 
 def report_rows(response):

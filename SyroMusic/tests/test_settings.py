@@ -64,15 +64,18 @@ def test_env_helpers_refuse_nonsense_and_fall_back_to_defaults(monkeypatch):
     assert env_list("HOSTS") == ["a.example", "b.example"]
 
 
-def test_database_urls_are_parsed_with_escapes_and_options():
+def test_database_urls_are_parsed_with_escapes_and_options(monkeypatch):
+    monkeypatch.delenv("DATABASE_STATEMENT_TIMEOUT_MS", raising=False)  # the default, not the test run's own
     db = database_from_url("postgres://syro:p%40ss@db.internal:6432/catalogue?sslmode=require")
     assert (db["ENGINE"], db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["OPTIONS"]) == (
         "django.db.backends.postgresql", "catalogue", "syro", "p@ss", "db.internal", "6432",
-        {"sslmode": "require", "options": "-c pg_trgm.strict_word_similarity_threshold=0.3 "},
+        {"sslmode": "require", "options": "-c pg_trgm.strict_word_similarity_threshold=0.3 -c statement_timeout=5000 "},
     )
-    # Options in the URL are kept after search's own.
-    db = database_from_url("postgres://db/catalogue?options=-c%20statement_timeout%3D5000")
-    assert db["OPTIONS"]["options"] == "-c pg_trgm.strict_word_similarity_threshold=0.3 -c statement_timeout=5000"
+    # Options in the URL are kept after the settings' own, so they win.
+    db = database_from_url("postgres://db/catalogue?options=-c%20statement_timeout%3D60000")
+    assert db["OPTIONS"]["options"] == (
+        "-c pg_trgm.strict_word_similarity_threshold=0.3 -c statement_timeout=5000 -c statement_timeout=60000"
+    )
     assert database_from_url("sqlite:////var/lib/syro.db")["NAME"] == "/var/lib/syro.db"
     with pytest.raises(ImproperlyConfigured, match="unsupported scheme 'mysql'"):
         database_from_url("mysql://x/y")

@@ -3,33 +3,30 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import PasswordResetView
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from SyroMusic.models import Follow, Profile, Share
-from SyroMusic.web.limits import login_blocked, record_login_failure
+from SyroMusic.web.limits import RESET_MAILS, SIGNUPS, client_address, take_all
 
 from .forms import ProfileForm, SignUpForm
 
 
-class RateLimitedLoginView(LoginView):
-    """Django's login, refusing further attempts for a while after repeated failures."""
+class LimitedPasswordResetView(PasswordResetView):
+    """Django's reset mail, limited per address mailed and per client (SyroMusic.web.limits.RESET_MAILS).
 
-    def post(self, request, *args, **kwargs):
-        username, address = request.POST.get("username", ""), request.META.get("REMOTE_ADDR", "")
-        wait = login_blocked(username, address)
+    Both count whether or not an account has the address, so a refusal tells nothing about accounts.
+    """
+
+    def form_valid(self, form):
+        keys = {"email": form.cleaned_data["email"].casefold(), "address": client_address(self.request)}
+        wait, limit = take_all(RESET_MAILS, keys)
         if wait:
-            form = self.get_form()
-            form.errors.clear()
-            context = self.get_context_data(form=form, blocked_minutes=max(1, wait // 60))
-            return self.render_to_response(context, status=429)
-        return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form):
-        record_login_failure(self.request.POST.get("username", ""), self.request.META.get("REMOTE_ADDR", ""))
-        return super().form_invalid(form)
+            form.add_error(None, limit.message(wait))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
 
 
 def signup(request):
@@ -37,6 +34,10 @@ def signup(request):
         return redirect("music:home")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        wait = SIGNUPS.take(client_address(request))
+        if wait:
+            form.add_error(None, SIGNUPS.message(wait))
+            return render(request, "registration/signup.html", {"form": form}, status=429)
         user = form.save()
         login(request, user)
         messages.success(request, f"Welcome, {user.get_username()}! Your account is ready.")
@@ -55,7 +56,7 @@ def user_detail(request, username):
     if request.user.is_authenticated and not is_self:
         context["follows"] = Follow.objects.follows(request.user, person)
     if is_self:
-        context["shared_with_me"] = Share.objects.filter(recipient=person).select_related("playlist", "sender")[:50]
+        context["shared_with_me"] = Share.objects.received_by(person).select_related("playlist", "sender")[:50]
         context["collaborations"] = person.collaborations.select_related("playlist__owner").order_by("-added_at")[:50]
     return render(request, "syromusic/user_detail.html", context)
 

@@ -10,10 +10,11 @@ import string
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import UserCreationForm, UsernameField
+from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.db.models.functions import Lower
 
-from SyroMusic.models import Album, Collaborator, Playlist, Profile, Song
+from SyroMusic.models import Album, Collaborator, Playlist, Profile, Song, refuse_control_characters
 from SyroMusic.playlist_files import read_import
 from SyroMusic.services import find_listener
 
@@ -135,6 +136,13 @@ class SongListForm(GenreListForm):
 
 
 class SignUpForm(UserCreationForm):
+    # New names are ASCII, so one cannot pose as another with letters from another script (a Cyrillic
+    # "а" in "аlice"); full-width letters are read as ASCII (NFKC) and meet the existing name.
+    username = UsernameField(
+        max_length=150,
+        validators=[ASCIIUsernameValidator()],
+        help_text="150 characters or fewer: unaccented letters a-z and A-Z, digits and @ . + - _ only.",
+    )
     email = forms.EmailField(required=False, help_text="Optional: for resetting a forgotten password.")
 
     class Meta(UserCreationForm.Meta):
@@ -227,8 +235,11 @@ class ShareForm(PlaylistListenerForm):
 
 
 class PlaylistImportForm(forms.Form):
-    file = forms.FileField(help_text="An .m3u, .m3u8 or .xspf file, up to 1 MB.")
-    name = forms.CharField(max_length=200, required=False, help_text="Default: the file's name.")
+    file = forms.FileField(help_text="An .m3u, .m3u8 or .xspf file, up to 1 MB and 10,000 songs.")
+    name = forms.CharField(
+        max_length=200, required=False, validators=[refuse_control_characters],
+        help_text="Default: the playlist's title in the file, else the file's name.",
+    )
 
     def __init__(self, *args, owner, **kwargs):
         self.owner = owner

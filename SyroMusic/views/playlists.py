@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,8 +11,9 @@ from django.views.decorators.http import require_POST
 from SyroMusic import playlist_files
 from SyroMusic.models import Collaborator, Need, Playlist, PlaylistEntry
 from SyroMusic.services import playlist_import_file, playlist_share
+from SyroMusic.web.limits import DOWNLOADS, SHARES, take_download
 from SyroMusic.web.page_cache import cache_page_for_visitors
-from SyroMusic.web.responses import attachment
+from SyroMusic.web.responses import attachment, too_many_requests
 
 from .common import BOTH, paginate, safe_next
 from .forms import AddSongForm, CollaboratorForm, MoveEntryForm, PlaylistForm, PlaylistImportForm, ShareForm
@@ -70,9 +71,13 @@ def playlist_create(request):
     if request.method == "POST" and form.is_valid():
         playlist = form.save(commit=False)
         playlist.owner = request.user
-        playlist.save()
-        messages.success(request, f"Playlist “{playlist.name}” created.")
-        return redirect(playlist)
+        try:
+            playlist.save_with_unique_name()
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Playlist “{playlist.name}” created.")
+            return redirect(playlist)
     return render(request, "syromusic/playlist_form.html", {"form": form})
 
 
@@ -81,9 +86,13 @@ def playlist_edit(request, pk):
     playlist = playlist_for(request, pk, Need.MANAGE)
     form = PlaylistForm(request.POST or None, instance=playlist, owner=playlist.owner)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "Playlist saved.")
-        return redirect(playlist)
+        try:
+            form.save(commit=False).save_with_unique_name()
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Playlist saved.")
+            return redirect(playlist)
     return render(request, "syromusic/playlist_form.html", {"form": form, "playlist": playlist})
 
 
@@ -127,6 +136,10 @@ def playlist_share_view(request, pk):
     form = ShareForm(request.POST or None, playlist=playlist)
     if request.method == "POST" and form.is_valid():
         recipient = form.cleaned_data["username"]
+        wait = SHARES.take(request.user.pk)
+        if wait:
+            form.add_error(None, SHARES.message(wait))
+            return render(request, "syromusic/playlist_share.html", {"playlist": playlist, "form": form}, status=429)
         playlist_share(playlist=playlist, sender=request.user, recipient=recipient, message=form.cleaned_data["message"])
         messages.success(request, f"Shared with {recipient.get_username()}.")
         return redirect(playlist)
@@ -143,8 +156,12 @@ def playlist_add(request, pk=None):
     playlist = playlist_for(request, int(pk), Need.EDIT_ENTRIES)
     form = AddSongForm(request.POST)
     if form.is_valid():
-        playlist.add_songs(form.cleaned_data["songs"], by=request.user)
-        messages.success(request, f"Added {form.cleaned_data['label']} to {playlist.name}.")
+        try:
+            playlist.add_songs(form.cleaned_data["songs"], by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Added {form.cleaned_data['label']} to {playlist.name}.")
     else:
         messages.error(request, " ".join(message for messages_ in form.errors.values() for message in messages_))
     return redirect(safe_next(request, playlist.get_absolute_url()))
@@ -183,6 +200,9 @@ def entry_move(request, pk, entry_id):
 
 def playlist_export(request, pk, kind):
     playlist = get_object_or_404(Playlist.objects.visible_to(request.user).select_related("owner"), pk=pk)
+    wait = take_download(request)
+    if wait:
+        return too_many_requests(DOWNLOADS.message(wait), wait)
     return attachment(playlist_files.export(playlist, kind, request.build_absolute_uri))
 
 
@@ -191,6 +211,9 @@ def playlist_import(request):
     form = PlaylistImportForm(request.POST or None, request.FILES or None, owner=request.user)
     if request.method == "POST" and form.is_valid():
         report = playlist_import_file(owner=request.user, name=form.cleaned_data["name"], items=form.cleaned_data["items"])
-        context = {"playlist": report.playlist, "matches": report.matches, "found": report.found, "missed": report.missed}
+        context = {
+            "playlist": report.playlist, "entry_count": len(report.matches), "matches": report.reported,
+            "unreported": report.unreported, "found": report.found, "missed": report.missed,
+        }
         return render(request, "syromusic/playlist_import_report.html", context)
     return render(request, "syromusic/playlist_import.html", {"form": form})

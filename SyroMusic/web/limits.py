@@ -1,39 +1,199 @@
-"""Failed logins are counted per username and per address; past a limit, logins wait.
+"""What one client or account may do in a while: password logins, sign-ups, reset mails, shares.
 
-The count lives in the cache (Redis in production, so all processes share it).
-A refused attempt does not even check the password, so guessing gains nothing;
-the message is the same whether or not the username exists.
+Failed logins are counted per username and per address; past a limit, logins wait. Every way to
+log in with a password (the login page, the admin's, the API's token endpoint and any later one)
+goes through Django's authenticate(), so the limiter is an authentication backend: past a limit it
+raises LoginBlocked before even checking the password, so guessing gains nothing, and the face
+answers 429 its own way. The message is the same whether or not the username exists.
+
+The counters live in their own cache (settings.CACHES["limits"], Redis in production so all
+processes share them), never in the page cache: a flood of distinct pages must not evict a
+lockout. A window opens at the first counted event and lasts `seconds`.
 """
 
+import hashlib
+import math
 import time
 
-from django.core.cache import cache
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.core.cache import caches
 
-WINDOW_SECONDS = 15 * 60
-LIMITS = {"username": 5, "address": 20}
+
+def client_address(request):
+    """The client's address, for every limit: REMOTE_ADDR, or behind TRUSTED_PROXIES proxies the
+    address the outermost of them saw (that many entries from the end of X-Forwarded-For).
+
+    With no trusted proxy the header is ignored: a client could write anything in it.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.TRUSTED_PROXIES
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if not proxies or not forwarded:
+        return remote
+    addresses = [address.strip() for address in forwarded.split(",")]
+    return addresses[-min(proxies, len(addresses))] or remote
 
 
-def _keys(username, address):
-    window = int(time.time() // WINDOW_SECONDS)
-    return {
-        "username": f"login-failures:user:{(username or '').strip().lower()}:{window}",
-        "address": f"login-failures:addr:{address}:{window}",
-    }
+def store():
+    """The cache the counters live in (and the API's rate limits): not the page cache."""
+    return caches["limits"]
+
+
+class Limit:
+    """At most `count` events per key in `seconds`, each counted with one atomic increment."""
+
+    def __init__(self, name, *, count, seconds, refusal):
+        self.name, self.count, self.seconds, self.refusal = name, count, seconds, refusal
+
+    def _keys(self, key):
+        # Hashed: a typed username may hold spaces or be long, which some caches refuse in a key.
+        counter = f"limit:{self.name}:{hashlib.sha256(str(key).encode()).hexdigest()[:32]}"
+        return counter, f"{counter}:opened"
+
+    def wait(self, key):
+        """Seconds until `key` may act again, or 0."""
+        counter, opened = self._keys(key)
+        found = store().get_many([counter, opened])
+        if (found.get(counter) or 0) < self.count:
+            return 0
+        if opened not in found:
+            return self.seconds
+        return max(1, math.ceil(found[opened] + self.seconds - time.time()))
+
+    def record(self, key):
+        """Count one event for `key`: the count in this window, or None when the store is unreachable."""
+        counter, opened = self._keys(key)
+        cache = store()
+        cache.add(opened, time.time(), timeout=self.seconds)
+        cache.add(counter, 0, timeout=self.seconds)
+        try:
+            return cache.incr(counter)
+        except ValueError:  # expired between add and incr
+            cache.set(counter, 1, timeout=self.seconds)
+            return 1
+
+    def take(self, key):
+        """Count an event that happens only if allowed: 0 if it may, else the seconds to wait.
+
+        One increment decides, so concurrent requests cannot all slip under the limit.
+        """
+        count = self.record(key)
+        if count is None or count <= self.count:
+            return 0
+        return self.wait(key) or self.seconds
+
+    def message(self, wait):
+        minutes = max(1, math.ceil(wait / 60))
+        return f"{self.refusal} Please wait {minutes} minute{'s' if minutes != 1 else ''} and try again."
+
+    def enforce(self, key):
+        """take(), raising LimitReached when refused."""
+        wait = self.take(key)
+        if wait:
+            raise LimitReached(self, wait)
+
+
+LOGIN_WINDOW = 15 * 60
+LOGIN_FAILURES = {
+    "username": Limit("login-user", count=5, seconds=LOGIN_WINDOW, refusal="Too many failed attempts."),
+    "address": Limit("login-address", count=20, seconds=LOGIN_WINDOW, refusal="Too many failed attempts."),
+}
+SIGNUPS = Limit("signup", count=5, seconds=3600, refusal="Too many accounts were created from your address.")
+RESET_MAILS = {
+    "email": Limit("reset-email", count=3, seconds=3600, refusal="Too many reset links were sent to this address."),
+    "address": Limit("reset-address", count=10, seconds=3600, refusal="Too many reset links were asked for from your address."),
+}
+SHARES = Limit("share", count=30, seconds=3600, refusal="You have shared 30 times in the last hour.")
+
+
+def take_all(limits, keys):
+    """Count one event against several limits (kind → Limit, kind → key): 0 if all allow it, else the longest wait,
+    with the limit that refused."""
+    refusals = [(limits[kind].take(key), limits[kind]) for kind, key in keys.items()]
+    return max(refusals, key=lambda refusal: refusal[0], default=(0, None))
+
+
+def username_key(username):
+    """One spelling per name however it is typed: NFKC (as the login form reads it), stripped, case-folded.
+
+    So `ｃａｒｏｌ` (full width) and `Carol` count against `carol`'s failures.
+    """
+    return get_user_model().normalize_username(username or "").strip().casefold()
+
+
+def _login_keys(username, address):
+    keys = {"username": username_key(username)}
+    if address:
+        keys["address"] = address
+    return keys
 
 
 def login_blocked(username, address):
-    """Seconds until another attempt is allowed, or 0."""
-    counts = cache.get_many(list(_keys(username, address).values()))
-    for kind, key in _keys(username, address).items():
-        if (counts.get(key) or 0) >= LIMITS[kind]:
-            return WINDOW_SECONDS - int(time.time() % WINDOW_SECONDS)
-    return 0
+    """Seconds until another password login for this username or from this address is allowed, or 0."""
+    return max(LOGIN_FAILURES[kind].wait(key) for kind, key in _login_keys(username, address).items())
 
 
 def record_login_failure(username, address):
-    for key in _keys(username, address).values():
-        cache.add(key, 0, timeout=WINDOW_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=WINDOW_SECONDS)
+    for kind, key in _login_keys(username, address).items():
+        LOGIN_FAILURES[kind].record(key)
+
+
+class LimitReached(Exception):
+    """`limit` refused: wait `wait` seconds. The API answers it with a 429 problem (SyroMusic.api.errors)."""
+
+    def __init__(self, limit, wait):
+        self.limit, self.wait = limit, wait
+        self.minutes = max(1, math.ceil(wait / 60))
+        super().__init__(limit.message(wait))
+
+
+class LoginBlocked(LimitReached):
+    """Too many failed password logins for this username or from this address."""
+
+    def __init__(self, wait):
+        super().__init__(LOGIN_FAILURES["username"], wait)
+
+
+class LimitedModelBackend(ModelBackend):
+    """Django's ModelBackend behind the login limiter (settings.AUTHENTICATION_BACKENDS).
+
+    authenticate() gets the request on every password path (None from a shell or Client.login:
+    then only the username counts).
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(get_user_model().USERNAME_FIELD)
+        if username is None or password is None:
+            return None
+        # The login form reads names in NFKC; the API's serializer does not: both mean the same account.
+        username = get_user_model().normalize_username(username)
+        address = client_address(request) if request is not None else ""
+        wait = login_blocked(username, address)
+        if wait:
+            raise LoginBlocked(wait)
+        user = super().authenticate(request, username=username, password=password)
+        if user is None:
+            record_login_failure(username, address)
+        return user
+
+    async def aauthenticate(self, request, username=None, password=None, **kwargs):
+        return await sync_to_async(self.authenticate)(request, username=username, password=password, **kwargs)
+
+
+# Playlist files for anonymous visitors, pages and API alike: a long playlist's file is megabytes.
+DOWNLOADS = Limit(
+    "download", count=30, seconds=3600,
+    refusal="Too many playlist files were downloaded from your address (logged-in listeners have no such limit).",
+)
+
+
+def take_download(request):
+    """Count one playlist file sent to an anonymous visitor, by address: 0 if allowed, else the seconds to wait.
+    Logged-in listeners are not counted."""
+    if request.user.is_authenticated:
+        return 0
+    return DOWNLOADS.take(client_address(request))

@@ -2,14 +2,19 @@
 
 import json
 import logging
+import sqlite3
 import time
 
+import django.middleware.common
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import HttpResponse
+from django.contrib.auth.forms import AuthenticationForm
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.http import escape_leading_slashes
 
+from .limits import LoginBlocked
 from .problems import problem_response, wants_problem
 
 request_log = logging.getLogger("syromusic.requests")
@@ -127,36 +132,93 @@ class RateLimitHeadersMiddleware:
 
 
 class RefuseNulCharactersMiddleware:
-    """The API answers 400 to NUL characters in the query or the body, before any view sees them.
+    """NUL characters reach no view. PostgreSQL cannot store or even compare text containing NUL;
+    letting one reach a query would be a 500 (and abort the transaction it ran in).
 
-    PostgreSQL cannot store or even compare text containing NUL; letting one reach
-    a query would be a 500 (and abort the transaction it ran in).
+    An address holding one is a 404, for pages and API alike: no page or object has such an address.
+    The API answers 400 to one in the query or the body, the body read as its content type says
+    (in JSON, "100%00" is text and only a decoded \\u0000 is a NUL).
     """
-
-    MARKERS = (b"\x00", b"\\u0000", b"%00")
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if "\x00" in request.path:
+            raise Http404("No address holds a NUL character.")
         if wants_problem(request) and self.has_nul(request):
             return problem_response(request, 400, "NUL characters are not allowed in the query string or body.")
         return self.get_response(request)
 
     def has_nul(self, request):
-        if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()):
+        if _fields_have_nul(request.GET):
             return True
-        if request.method in ("POST", "PUT", "PATCH"):
-            try:
-                body = request.body
-            except Exception:  # too large or unreadable: the view will answer that
-                return False
-            return any(marker in body for marker in self.MARKERS)
-        return False
+        if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+            return False
+        try:
+            body = request.body
+            if request.content_type == "application/json" or request.content_type.endswith("+json"):
+                return _json_has_nul(json.loads(body.decode(request.encoding or "utf-8")))
+            if request.content_type == "application/x-www-form-urlencoded":
+                return _fields_have_nul(request.POST)
+            if request.content_type == "multipart/form-data":
+                return b"\x00" in body  # the fields and the one upload, a playlist file: text without NUL
+        except Exception:  # too large, unreadable, or not what its type says: the view or the parser answers
+            return False
+        return False  # any other type: the API answers 415 without reading it
 
 
-class DatabaseUnavailableMiddleware:
-    """The database is unreachable: a 503 that says so, not a traceback. The next request retries."""
+def _fields_have_nul(query_dict):
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in query_dict.lists())
+
+
+def _json_has_nul(data):
+    """Any NUL in the keys or strings of decoded JSON, however deep (without recursion)."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+class CommonMiddleware(django.middleware.common.CommonMiddleware):
+    """Django's, except an API write to an address without its trailing slash: Django would redirect it
+    (the client's retry is a GET without the body) or, with DEBUG on, raise (a 500). Here it is a 404
+    problem naming the address."""
+
+    WRITES = ("DELETE", "POST", "PUT", "PATCH")
+
+    def process_response(self, request, response):
+        if (
+            response.status_code == 404
+            and request.method in self.WRITES
+            and wants_problem(request)
+            and self.should_redirect_with_slash(request)
+        ):
+            address = escape_leading_slashes(request.get_full_path(force_append_slash=True))
+            detail = f"There is no API endpoint at this address. Did you mean {address} (API addresses end with a slash)?"
+            return problem_response(request, 404, detail)
+        return super().process_response(request, response)
+
+
+class ConflictMiddleware:
+    """A write that lost a race to the database's unique rule (two requests creating one name at once)
+    or to a delete of what it refers to: a 409, not a 500. Forms and serializers check these rules first;
+    this answers for the moment between their check and the write."""
+
+    DETAIL = "This conflicts with a change made at the same moment. Read it again, then retry."
+    SQLSTATES = {"23505", "23503"}  # unique_violation, foreign_key_violation
+    SQLITE_CODES = {
+        getattr(sqlite3, name)
+        for name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_FOREIGNKEY")
+    }
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -165,11 +227,43 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, DatabaseError) or not _is_connection_failure(exception):
+        if not isinstance(exception, IntegrityError) or not self.is_race(exception):
+            return None  # a check constraint, a missing value: a bug, and a 500
+        logger.warning("conflict (409): %s %s: %s", request.method, request.get_full_path(), exception)
+        if wants_problem(request):
+            return problem_response(request, 409, self.DETAIL)
+        return render(None, "409.html", {"detail": self.DETAIL}, status=409)
+
+    def is_race(self, exception):
+        cause = exception.__cause__
+        return getattr(cause, "sqlstate", None) in self.SQLSTATES or getattr(cause, "sqlite_errorcode", None) in self.SQLITE_CODES
+
+
+class DatabaseUnavailableMiddleware:
+    """The database is unreachable, or stopped a statement that ran too long: a 503 that says which, not a
+    traceback. The next request retries. Any other database error is a bug, and stays a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, DatabaseError):
             return None
-        logger.error("database unavailable: %s", exception)
-        connection.close()  # drop the broken connection: the next request opens a new one
-        detail = "The catalogue database is unavailable. Please try again in a moment."
+        if _is_connection_failure(exception):
+            logger.error("database unavailable: %s", exception)
+            connection.close()  # drop the broken connection: the next request opens a new one
+            detail = "The catalogue database is unavailable. Please try again in a moment."
+        elif _is_timeout(exception):
+            logger.warning("database statement stopped, too slow: %s %s", request.method, request.get_full_path())
+            detail = (
+                "The catalogue database took too long to answer, so the request was stopped. "
+                "Please try again in a moment."
+            )
+        else:
+            return None
         if wants_problem(request):
             response = problem_response(request, 503, detail)
         else:
@@ -178,5 +272,66 @@ class DatabaseUnavailableMiddleware:
         return response
 
 
+# PostgreSQL's SQLSTATEs (or their classes) for a server that cannot be reached or is going away:
+# connection exceptions, too many connections, shut down, crashed, still starting.
+UNREACHABLE_SQLSTATES = ("08", "53300", "57P01", "57P02", "57P03")
+UNREACHABLE_SQLITE_CODES = {sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_NOTADB}
+# A statement stopped by statement_timeout (or lock_timeout); SQLite waited for a lock in vain.
+TIMEOUT_SQLSTATES = ("57014", "55P03")
+TIMEOUT_SQLITE_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+
+
+def _driver_error(exception):
+    """(SQLSTATE, SQLite primary result code) of the driver's error under Django's: either may be None."""
+    cause = exception.__cause__
+    code = getattr(cause, "sqlite_errorcode", None)
+    if code is not None:
+        code &= 0xFF  # an extended code (SQLITE_IOERR_READ...) keeps its primary one in the low byte
+    return getattr(cause, "sqlstate", None), code
+
+
 def _is_connection_failure(exception):
-    return isinstance(exception, (OperationalError, InterfaceError))
+    """The database cannot be reached at all; not a statement it refused, stopped, or could not run
+    (SQLite's "Expression tree is too large" is an OperationalError too)."""
+    if isinstance(exception, InterfaceError):  # a connection already closed
+        return True
+    if not isinstance(exception, OperationalError):
+        return False
+    sqlstate, sqlite_code = _driver_error(exception)
+    if sqlstate is not None:
+        return sqlstate.startswith(UNREACHABLE_SQLSTATES)
+    if sqlite_code is not None:
+        return sqlite_code in UNREACHABLE_SQLITE_CODES
+    return True  # no code at all: psycopg could not connect, or lost the connection mid-statement
+
+
+def _is_timeout(exception):
+    sqlstate, sqlite_code = _driver_error(exception)
+    return sqlstate in TIMEOUT_SQLSTATES or sqlite_code in TIMEOUT_SQLITE_CODES
+
+
+class LoginBlockedMiddleware:
+    """A password login refused by the limiter (SyroMusic.web.limits) is a 429 with Retry-After, whichever
+    page asked: the login page and the admin's show the login form with the wait; the API's token endpoint
+    answers its own problem (SyroMusic.api.errors), and any other API path gets one here."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, LoginBlocked):
+            return None
+        if wants_problem(request):
+            response = problem_response(request, 429, str(exception))
+        else:
+            context = {
+                "form": AuthenticationForm(request, initial={"username": request.POST.get("username", "")}),
+                "blocked_minutes": exception.minutes,
+                "next": request.POST.get("next") or request.GET.get("next", ""),
+            }
+            response = render(request, "registration/login.html", context, status=429)
+        response["Retry-After"] = str(exception.wait)
+        return response

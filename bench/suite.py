@@ -136,8 +136,8 @@ class Servers:
         if self.small:
             # The smoke run may share a busy machine (CI): the "before" pages render fewer rows, and a slow
             # answer is waited for rather than killed as a stuck worker.
-            self.env.update({"BENCH_BASELINE_ROWS": "100", "TIMEOUT": "150"})
-            os.environ["BENCH_BASELINE_ROWS"] = "100"
+            self.env.update({"BENCH_BASELINE_ROWS": "200", "TIMEOUT": "150"})
+            os.environ["BENCH_BASELINE_ROWS"] = "200"
         return self
 
     def start_gunicorn(self, log_path):

@@ -30,3 +30,9 @@ def _plain_static_storage(settings):
 def _fast_password_hashing(settings):
     # Tests create many users; a slow hash protects nothing here.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _media_of_its_own(settings, tmp_path_factory):
+    # Covers and uploads a test writes land in a directory of its own, never in the checkout's media/.
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")

@@ -293,6 +293,21 @@ USE_TZ = True
 STATIC_URL = os.environ.get("STATIC_URL", "/static/")
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files the app writes: album covers (covers/) and audio uploaded in the admin (audio/). Served by
+# nginx under `make serve`, by the app otherwise (SyroMusic.views.media).
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
+
+# Who may listen: logged-in listeners, and anonymous visitors too when STREAM_ANONYMOUS is on
+# (`make run` turns it on for the demo). Nothing to do with DEBUG.
+STREAM_ANONYMOUS = env_bool("STREAM_ANONYMOUS", False)
+# With nginx in front (scripts/serve sets it), the app answers a stream with X-Accel-Redirect to this
+# internal location and nginx sends the bytes; empty: the app streams them itself.
+AUDIO_ACCEL_REDIRECT = os.environ.get("AUDIO_ACCEL_REDIRECT", "")
+# Admin uploads: their own limits, above the general request limit.
+AUDIO_UPLOAD_MAX_BYTES = env_int("AUDIO_UPLOAD_MAX_BYTES", 500_000_000)
+COVER_UPLOAD_MAX_BYTES = env_int("COVER_UPLOAD_MAX_BYTES", 20_000_000)
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -33,6 +33,8 @@ def search_name(column):
     )
 
 
+LYRICS_MAX_CHARACTERS = 100_000
+
 # Leading articles that sort names ignore, so "The Beatles" files under B.
 SORT_ARTICLES = ("the ", "a ", "an ")
 
@@ -68,6 +70,13 @@ def one_line(field, prefix):
     )
 
 
+def unique_when_set(field, prefix):
+    return models.UniqueConstraint(
+        fields=[field], condition=Q(**{f"{field}__isnull": False}), name=f"{prefix}_{field}_unique",
+        violation_error_message=f"Another {prefix} has this {field}.",
+    )
+
+
 def at_most(field, max_length, prefix):
     """The database's side of a long text field's max_length (which Django checks only in forms)."""
     return models.CheckConstraint(
@@ -96,6 +105,7 @@ class Artist(models.Model):
     slug = models.SlugField(max_length=200, allow_unicode=True, blank=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code.")
     year_formed = models.SmallIntegerField(null=True, blank=True)
+    mbid = models.UUIDField("MusicBrainz id", null=True, blank=True)
     bio = models.TextField(max_length=10_000, blank=True)
     image_url = models.URLField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -111,6 +121,7 @@ class Artist(models.Model):
             ),
             one_line("name", "artist"),
             one_line("sort_name", "artist"),
+            unique_when_set("mbid", "artist"),
             at_most("bio", 10_000, "artist"),
         ]
         indexes = [
@@ -173,8 +184,11 @@ class Album(models.Model):
     release_date = models.DateField(null=True, blank=True)
     album_type = models.CharField("type", max_length=16, choices=Type.choices, default=Type.ALBUM)
     genres = models.ManyToManyField(Genre, related_name="albums", blank=True)
-    cover_url = models.URLField(max_length=500, blank=True)
+    cover_url = models.URLField(max_length=500, blank=True, help_text="An image elsewhere, shown when the album has no cover of its own.")
+    # The album's own cover: content-addressed files under MEDIA_ROOT/covers/ (SyroMusic.audio.covers).
+    cover_hash = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
     label = models.CharField(max_length=200, blank=True, validators=[refuse_control_characters])
+    mbid = models.UUIDField("MusicBrainz release id", null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     search_name = search_name("title")
 
@@ -190,6 +204,7 @@ class Album(models.Model):
             ),
             one_line("title", "album"),
             one_line("label", "album"),
+            unique_when_set("mbid", "album"),
         ]
         indexes = [
             models.Index(Lower("title"), "id", name="album_title_idx", include=["title"]),
@@ -223,11 +238,34 @@ class Album(models.Model):
         """Songs by several artists: tracklists name each song's artist."""
         return self.album_type == self.Type.COMPILATION
 
+    def cover_image_url(self, size):
+        """The URL of the album's own cover, `size` pixels wide (one of COVER_SIZES), or "" without one.
+        Content-addressed: a new cover gets a new URL, so browsers may keep each for good."""
+        if not self.cover_hash:
+            return ""
+        if size not in COVER_SIZES:
+            raise ValueError(f"cover size {size} is not one of {COVER_SIZES}")
+        return f"{settings.MEDIA_URL}{cover_file_name(self.cover_hash, size)}"
+
+
+# The widths every cover is stored in (WebP): rows, cards, the album page.
+COVER_SIZES = (64, 300, 600)
+
+
+def cover_file_name(content_hash, size=None):
+    """Where a cover's file lives under MEDIA_ROOT: the original (size None) or one width of it."""
+    name = content_hash if size is None else f"{content_hash}-{size}.webp"
+    return f"covers/{content_hash[:2]}/{name}"
+
 
 class SongQuerySet(models.QuerySet):
     def for_listing(self):
-        """Songs with album, album artist, song artist and genre joined: one query for any song table."""
-        return self.select_related("album__artist", "artist", "genre")
+        """Songs with album, album artist, song artist, genre and the file they play joined: one query
+        for any song table (without the file's waveform, which only the player asks for)."""
+        return self.select_related("album__artist", "artist", "genre", "audio").defer("audio__peaks")
+
+    def playable(self):
+        return self.filter(audio__isnull=False)
 
     def in_tracklist_order(self):
         return self.order_by("disc_number", "track_number", "id")
@@ -248,6 +286,15 @@ class Song(models.Model):
     composer = models.CharField(max_length=300, blank=True, validators=[refuse_control_characters])
     genre = models.ForeignKey(Genre, on_delete=models.SET_NULL, null=True, blank=True, related_name="songs")
     popularity = models.SmallIntegerField(default=0, help_text="0 to 100.")
+    mbid = models.UUIDField("MusicBrainz recording id", null=True, blank=True)
+    lyrics = models.TextField(max_length=LYRICS_MAX_CHARACTERS, blank=True, default="", db_default="", help_text="Plain text, a line per line sung.")
+    # [[milliseconds, "line"], ...] in time order when the lyrics are synced (LRC, SYLT); null otherwise.
+    synced_lyrics = models.JSONField(null=True, blank=True)
+    # The file the song plays: the best available of its audio_files (services.song_pick_audio keeps
+    # it), null when it has none, so a song table knows what is playable without another query.
+    audio = models.ForeignKey(
+        "AudioFile", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     search_name = search_name("title")
 
@@ -268,6 +315,8 @@ class Song(models.Model):
             ),
             one_line("title", "song"),
             one_line("composer", "song"),
+            at_most("lyrics", LYRICS_MAX_CHARACTERS, "song"),
+            unique_when_set("mbid", "song"),
         ]
         indexes = [
             # INCLUDE the column itself: PostgreSQL only scans an expression index without
@@ -284,6 +333,102 @@ class Song(models.Model):
 
     def get_absolute_url(self):
         return reverse("music:song-detail", args=[self.pk])
+
+    @property
+    def is_playable(self):
+        return self.audio_id is not None
+
+
+class AudioFormat(models.TextChoices):
+    MP3 = "mp3", "MP3"
+    FLAC = "flac", "FLAC"
+    OGG = "ogg", "Ogg Vorbis"
+    OPUS = "opus", "Opus"
+    M4A = "m4a", "M4A (AAC or ALAC)"
+    WAV = "wav", "WAV"
+
+
+# What each format is served as (RFC 3003, 5334, 7845, 4337; WAV's common name).
+AUDIO_MIME_TYPES = {
+    AudioFormat.MP3: "audio/mpeg",
+    AudioFormat.FLAC: "audio/flac",
+    AudioFormat.OGG: "audio/ogg",
+    AudioFormat.OPUS: "audio/ogg",
+    AudioFormat.M4A: "audio/mp4",
+    AudioFormat.WAV: "audio/wav",
+}
+LOSSLESS_CODECS = {"flac", "alac", "wavpack", "ape"} | {f"pcm_{kind}" for kind in ("s16le", "s24le", "s32le", "u8", "f32le")}
+
+
+class AudioFileQuerySet(models.QuerySet):
+    def available(self):
+        """Files whose bytes were where we left them at the last scan."""
+        return self.filter(missing_since__isnull=True)
+
+    def best_first(self):
+        """The order a song picks the file it plays: available, lossless, higher bitrate, older."""
+        lossless = Case(When(codec__in=LOSSLESS_CODECS, then=Value(0)), default=Value(1), output_field=IntegerField())
+        return self.alias(lossy=lossless).order_by(F("missing_since").asc(nulls_first=True), "lossy", "-bitrate", "id")
+
+
+class AudioFile(models.Model):
+    """One file of a song's audio and its facts, read from the bytes themselves (SyroMusic.audio)."""
+
+    class Source(models.TextChoices):
+        LIBRARY = "library", "Music folder"  # served in place from a folder scan_library walked
+        UPLOAD = "upload", "Uploaded"  # copied under MEDIA_ROOT/audio/ by the admin
+
+    Format = AudioFormat
+
+    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="audio_files")
+    path = models.CharField(max_length=1024, unique=True, help_text="Where the bytes are: an absolute path on the server.")
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.LIBRARY)
+    format = models.CharField(max_length=8, choices=Format.choices)
+    codec = models.CharField(max_length=32, help_text='As FFmpeg names it: "mp3", "flac", "vorbis", "opus", "aac", "alac", "pcm_s16le".')
+    bitrate = models.IntegerField(help_text="Average bits per second.")
+    sample_rate = models.IntegerField(help_text="Hz.")
+    channels = models.SmallIntegerField()
+    duration_ms = models.IntegerField("duration (ms)", help_text="Exact: counted from the decoded samples.")
+    size = models.BigIntegerField(help_text="Bytes.")
+    mtime_ns = models.BigIntegerField(help_text="The file's modification time when scanned (ns since the epoch).")
+    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the bytes, hex.")
+    # Waveform peaks for the seek bar: one unsigned byte (0-255) per slice of the song.
+    peaks = models.BinaryField(blank=True, default=b"", editable=False)
+    added_at = models.DateTimeField(default=timezone.now, editable=False)
+    scanned_at = models.DateTimeField(default=timezone.now, editable=False)
+    missing_since = models.DateTimeField(null=True, blank=True, help_text="Set when a scan no longer finds the file; the row is kept.")
+
+    objects = AudioFileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(format__in=AudioFormat.values), name="audiofile_format_valid"),
+            models.CheckConstraint(
+                condition=Q(size__gte=0) & Q(duration_ms__gte=0) & Q(bitrate__gte=0) & Q(sample_rate__gt=0) & Q(channels__gte=1),
+                name="audiofile_facts_plausible",
+            ),
+            models.CheckConstraint(condition=~Q(path=""), name="audiofile_path_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["content_hash"], name="audiofile_hash_idx"),
+            models.Index(fields=["song", "missing_since"], name="audiofile_song_idx"),
+        ]
+
+    def __str__(self):
+        return self.path
+
+    def get_absolute_url(self):
+        """The stream URL, content-addressed: new bytes get a new URL, so a browser may keep it for good."""
+        return reverse("music:audio-file", args=[self.pk, self.content_hash[:16], self.format])
+
+    @property
+    def mime_type(self):
+        return AUDIO_MIME_TYPES[self.format]
+
+    @property
+    def is_lossless(self):
+        return self.codec in LOSSLESS_CODECS
 
 
 def playlist_visible_to(user, via=""):
@@ -717,3 +862,8 @@ class SearchHistory(models.Model):
 
     def __str__(self):
         return f"{self.user}: {self.query}" + (f" ({self.kind})" if self.kind else "")
+
+
+def may_listen(user):
+    """Who may stream audio: logged-in listeners, and anonymous visitors when STREAM_ANONYMOUS is on."""
+    return settings.STREAM_ANONYMOUS or (user is not None and user.is_authenticated)

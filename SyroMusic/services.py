@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import caching
-from .models import Collaborator, Playlist, PlaylistEntry, Share
+from .models import AudioFile, Collaborator, Playlist, PlaylistEntry, Share, Song
 from .playlist_files import match_items
 
 
@@ -80,3 +80,24 @@ def playlist_import_file(*, owner, name, items, is_public=False):
     )
     caching.bump(caching.PLAYLISTS)
     return FileImport(playlist, matches)
+
+
+@transaction.atomic
+def song_pick_audio(*, song_ids):
+    """Point each song at the file it plays: the best available of its audio files (AudioFile best_first),
+    or none. Call it after any change to a song's files; returns how many songs changed."""
+    song_ids = list(song_ids)
+    best = {}
+    for song_id, file_id in (
+        AudioFile.objects.available().filter(song_id__in=song_ids).best_first().values_list("song_id", "id")
+    ):
+        best.setdefault(song_id, file_id)
+    changed = [
+        Song(id=song_id, audio_id=best.get(song_id))
+        for song_id, audio_id in Song.objects.filter(id__in=song_ids).values_list("id", "audio_id")
+        if audio_id != best.get(song_id)
+    ]
+    Song.objects.bulk_update(changed, ["audio"], batch_size=1000)
+    if changed:
+        caching.bump(caching.CATALOGUE)  # bulk writes send no model signals
+    return len(changed)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from . import caching
@@ -85,19 +86,18 @@ def playlist_import_file(*, owner, name, items, is_public=False):
 @transaction.atomic
 def song_pick_audio(*, song_ids):
     """Point each song at the file it plays: the best available of its audio files (AudioFile best_first),
-    or none. Call it after any change to a song's files; returns how many songs changed."""
+    or none. Call it after any change to a song's files; returns how many songs it changed."""
     song_ids = list(song_ids)
-    best = {}
-    for song_id, file_id in (
-        AudioFile.objects.available().filter(song_id__in=song_ids).best_first().values_list("song_id", "id")
-    ):
-        best.setdefault(song_id, file_id)
-    changed = [
-        Song(id=song_id, audio_id=best.get(song_id))
-        for song_id, audio_id in Song.objects.filter(id__in=song_ids).values_list("id", "audio_id")
-        if audio_id != best.get(song_id)
-    ]
-    Song.objects.bulk_update(changed, ["audio"], batch_size=1000)
+    best = AudioFile.objects.available().filter(song_id=OuterRef("pk")).best_first().values("id")[:1]
+    changed = 0
+    # One UPDATE per slice, only of the songs whose pick differs (the scan passes thousands at once).
+    for start in range(0, len(song_ids), 1000):
+        songs = Song.objects.filter(id__in=song_ids[start:start + 1000])
+        stale = songs.alias(best=Subquery(best)).filter(
+            Q(audio__isnull=True, best__isnull=False) | Q(audio__isnull=False, best__isnull=True)
+            | (Q(audio__isnull=False) & ~Q(audio_id=F("best")))
+        )
+        changed += stale.update(audio_id=Subquery(best))
     if changed:
         caching.bump(caching.CATALOGUE)  # bulk writes send no model signals
-    return len(changed)
+    return changed

@@ -54,51 +54,102 @@ def catalogue_import(*, path, dry_run=False, progress=None):
 
 
 class CatalogueImporter:
-    """Matches or creates the rows of one import, a chunk at a time, remembering what it has seen."""
+    """Matches or creates the rows of one import, a chunk at a time, remembering what it has seen.
 
-    def __init__(self, report):
+    A row with MusicBrainz ids is matched by them first; one the catalogue does not know yet falls back to
+    the name rules and gives its id to the artist, album or song it matched when that has none. An artist
+    or album with another id is someone else, so a new one is made (two bands called Nirvana); a song at
+    the row's album, disc and track keeps its own id (the slot is taken). With `repeats` (a library
+    scan) a row matching a song that an earlier row matched is another file of that song (its FLAC and
+    its MP3), not a repeated line.
+    """
+
+    def __init__(self, report, *, repeats=False):
         self.report = report
-        self.counts = report.counts
+        self.repeats = repeats
         self.artists = {}  # name -> id
-        self.albums = {}  # (artist id, title) -> id
+        self.artists_by_mbid = {}  # MusicBrainz id -> id
+        self.albums = {}  # (artist id, title) or ("mbid", MusicBrainz id) -> id
         self.genres = {genre.name.lower(): genre.id for genre in Genre.objects.all()}
         self.genre_slugs = set(Genre.objects.values_list("slug", flat=True))
         self.songs_seen = {}  # song id -> line that matched or created it
 
+    @property
+    def counts(self):
+        # Read through the report: a library scan gives each chunk a report of its own, kept if the chunk is.
+        return self.report.counts
+
     def import_chunk(self, rows):
+        """Import rows; returns {line: song} for the rows imported (the others went to the report)."""
         self.resolve_artists(rows)
         self.resolve_genres(rows)
-        rows = [row for row in rows if row.artist in self.artists and row.album_artist in self.artists]
+        rows = [row for row in rows if None not in (self.artist_id(row), self.album_artist_id(row))]
         self.resolve_albums(rows)
         rows = [row for row in rows if self.album_key(row) in self.albums]
-        self.import_songs(rows)
+        return self.import_songs(rows)
+
+    def artist_id(self, row):
+        return self.artists_by_mbid.get(row.artist_mbid) if row.artist_mbid else self.artists.get(row.artist)
+
+    def album_artist_id(self, row):
+        if row.album_artist_mbid:
+            return self.artists_by_mbid.get(row.album_artist_mbid)
+        return self.artists.get(row.album_artist)
 
     def album_key(self, row):
-        return (self.artists[row.album_artist], row.album)
+        return ("mbid", row.album_mbid) if row.album_mbid else self.album_name_key(row)
+
+    def album_name_key(self, row):
+        return (self.album_artist_id(row), row.album)
 
     def resolve_artists(self, rows):
-        lines = defaultdict(list)
+        by_name, by_mbid = defaultdict(list), {}  # name -> lines; mbid -> (name, lines)
         for row in rows:
-            for name in (row.artist, row.album_artist):
-                if name not in self.artists:
-                    lines[name].append(row.line)
-        if not lines:
+            for name, mbid in ((row.artist, row.artist_mbid), (row.album_artist, row.album_artist_mbid)):
+                if mbid and mbid not in self.artists_by_mbid:
+                    by_mbid.setdefault(mbid, (name, []))[1].append(row.line)
+                elif not mbid and name not in self.artists:
+                    by_name[name].append(row.line)
+        if not by_name and not by_mbid:
             return
-        found = defaultdict(list)
-        for artist_id, name in Artist.objects.filter(name__in=lines).values_list("id", "name"):
-            found[name].append(artist_id)
-        new = []
-        for name, name_lines in lines.items():
+        if by_mbid:
+            for artist_id, mbid in Artist.objects.filter(mbid__in=by_mbid).values_list("id", "mbid"):
+                self.artists_by_mbid[mbid] = artist_id
+                del by_mbid[mbid]
+                self.counts["artists matched"] += 1
+        found = defaultdict(list)  # name -> [[id, mbid], ...]
+        names = by_name.keys() | {name for name, _ in by_mbid.values()}
+        for artist_id, name, mbid in Artist.objects.filter(name__in=names).values_list("id", "name", "mbid"):
+            found[name].append([artist_id, mbid])
+        new, given = [], []
+        for mbid, (name, name_lines) in by_mbid.items():
+            free = [match for match in found[name] if match[1] is None]
+            if len(free) > 1:
+                for line in name_lines:
+                    self.report.error(line, f"artist {name!r} matches {len(free)} artists; rename one first")
+            elif free:
+                free[0][1] = mbid  # claimed: another id of this name makes an artist of its own
+                given.append(Artist(id=free[0][0], mbid=mbid))
+                self.artists_by_mbid[mbid] = free[0][0]
+                self.counts["artists matched"] += 1
+            else:
+                new.append(Artist(name=name, sort_name=make_sort_name(name), slug=make_slug(name), mbid=mbid))
+        creating = {artist.name for artist in new}
+        for name, name_lines in by_name.items():
             if len(found[name]) > 1:
                 for line in name_lines:
                     self.report.error(line, f"artist {name!r} matches {len(found[name])} artists; rename one first")
             elif found[name]:
-                self.artists[name] = found[name][0]
+                self.artists[name] = found[name][0][0]
                 self.counts["artists matched"] += 1
-            else:
+            elif name not in creating:
                 new.append(Artist(name=name, sort_name=make_sort_name(name), slug=make_slug(name)))
         for artist in Artist.objects.bulk_create(new):
-            self.artists[artist.name] = artist.id
+            if artist.mbid:
+                self.artists_by_mbid[artist.mbid] = artist.id
+            if artist.name in by_name and not found[artist.name]:
+                self.artists.setdefault(artist.name, artist.id)
+        Artist.objects.bulk_update(given, ["mbid"])
         self.counts["artists created"] += len(new)
 
     def resolve_genres(self, rows):
@@ -121,42 +172,79 @@ class CatalogueImporter:
                 wanted[key].append(row)
         if not wanted:
             return
-        found = defaultdict(list)
-        condition = Q(artist_id__in={artist_id for artist_id, _ in wanted}, title__in={title for _, title in wanted})
-        for album_id, artist_id, album_title in Album.objects.filter(condition).values_list("id", "artist_id", "title"):
-            if (artist_id, album_title) in wanted:
-                found[artist_id, album_title].append(album_id)
-        new = []
+        matched = {}  # album id -> rows, for their release year
+        mbids = [key[1] for key in wanted if key[0] == "mbid"]
+        if mbids:
+            for album_id, mbid in Album.objects.filter(mbid__in=mbids).values_list("id", "mbid"):
+                self.albums["mbid", mbid] = album_id
+                matched[album_id] = wanted.pop(("mbid", mbid))
+                self.counts["albums matched"] += 1
+        named = {self.album_name_key(key_rows[0]) for key_rows in wanted.values()}
+        found = defaultdict(list)  # (artist id, title) -> [[id, mbid], ...]
+        condition = Q(artist_id__in={artist_id for artist_id, _ in named}, title__in={title for _, title in named})
+        if named:
+            for album_id, artist_id, title, mbid in Album.objects.filter(condition).values_list(
+                "id", "artist_id", "title", "mbid"
+            ):
+                if (artist_id, title) in named:
+                    found[artist_id, title].append([album_id, mbid])
+        new, given = [], []
         for key, key_rows in wanted.items():
-            if len(found[key]) > 1:
-                for row in key_rows:
-                    self.report.error(
-                        row.line, f"album {row.album!r} by {row.album_artist!r} matches {len(found[key])} albums"
-                    )
-            elif found[key]:
-                self.albums[key] = found[key][0]
+            if key[0] != "mbid":
+                continue
+            free = [match for match in found[self.album_name_key(key_rows[0])] if match[1] is None]
+            if len(free) > 1:
+                self.album_errors(key_rows, len(free))
+            elif free:
+                free[0][1] = key[1]
+                given.append(Album(id=free[0][0], mbid=key[1]))
+                self.albums[key] = free[0][0]
+                matched[free[0][0]] = key_rows
                 self.counts["albums matched"] += 1
             else:
-                year = next((row.release_year for row in key_rows if row.release_year), None)
-                is_compilation = any(row.artist != row.album_artist for row in key_rows)
-                new.append(
-                    Album(
-                        artist_id=key[0],
-                        title=key[1],
-                        slug=make_slug(key[1], 300),
-                        release_date=datetime.date(year, 1, 1) if year else None,
-                        album_type=Album.Type.COMPILATION if is_compilation else Album.Type.ALBUM,
-                    )
-                )
+                new.append(self.new_album(self.album_name_key(key_rows[0]), key_rows, mbid=key[1]))
+        creating = {(album.artist_id, album.title) for album in new}
+        for key, key_rows in wanted.items():
+            if key[0] == "mbid":
+                continue
+            if len(found[key]) > 1:
+                self.album_errors(key_rows, len(found[key]))
+            elif found[key]:
+                self.albums[key] = found[key][0][0]
+                matched[found[key][0][0]] = key_rows
+                self.counts["albums matched"] += 1
+            elif key not in creating:
+                new.append(self.new_album(key, key_rows))
         for album in Album.objects.bulk_create(new):
-            self.albums[album.artist_id, album.title] = album.id
+            if album.mbid:
+                self.albums["mbid", album.mbid] = album.id
+            key = (album.artist_id, album.title)
+            if key in wanted and not found[key]:
+                self.albums.setdefault(key, album.id)
+        Album.objects.bulk_update(given, ["mbid"])
         self.counts["albums created"] += len(new)
-        self.update_release_years(wanted, found)
+        self.update_release_years(matched)
 
-    def update_release_years(self, wanted, found):
+    def album_errors(self, rows, count):
+        for row in rows:
+            self.report.error(row.line, f"album {row.album!r} by {row.album_artist!r} matches {count} albums")
+
+    @staticmethod
+    def new_album(key, rows, mbid=None):
+        year = next((row.release_year for row in rows if row.release_year), None)
+        is_compilation = any(row.artist != row.album_artist for row in rows)
+        return Album(
+            artist_id=key[0],
+            title=key[1],
+            slug=make_slug(key[1], 300),
+            release_date=datetime.date(year, 1, 1) if year else None,
+            album_type=Album.Type.COMPILATION if is_compilation else Album.Type.ALBUM,
+            mbid=mbid,
+        )
+
+    def update_release_years(self, matched):
         """A matched album takes the file's year when it differs (1 January of it: the file has no day)."""
         changed = []
-        matched = {found[key][0]: key_rows for key, key_rows in wanted.items() if len(found[key]) == 1}
         for album in Album.objects.filter(id__in=matched).only("id", "release_date"):
             year = next((row.release_year for row in matched[album.id] if row.release_year), None)
             if year and album.release_year != year:
@@ -167,19 +255,28 @@ class CatalogueImporter:
 
     def import_songs(self, rows):
         album_ids = {self.albums[self.album_key(row)] for row in rows}
-        by_track, by_title, last_track = {}, defaultdict(list), defaultdict(int)
-        for song in Song.objects.filter(album_id__in=album_ids):
+        songs = list(Song.objects.filter(album_id__in=album_ids))
+        mbids = {row.mbid for row in rows if row.mbid} - {song.mbid for song in songs}
+        if mbids:  # recordings the catalogue holds on other albums
+            songs += Song.objects.filter(mbid__in=mbids)
+        by_track, by_title, by_mbid, last_track = {}, defaultdict(list), {}, defaultdict(int)
+        for song in songs:
             by_track[song.album_id, song.disc_number, song.track_number] = song
             by_title[song.album_id, song.title].append(song)
+            if song.mbid:
+                by_mbid[song.mbid] = song
             last_track[song.album_id, song.disc_number] = max(last_track[song.album_id, song.disc_number], song.track_number)
 
-        new, changed, touched, genre_links = [], [], [], set()
+        new, changed, matched, imported, genre_links = [], {}, set(), {}, set()
         for row in rows:
             album_id = self.albums[self.album_key(row)]
             genre_id = self.genres.get(row.genre.lower()) if row.genre else None
             if genre_id:
                 genre_links.add((album_id, genre_id))
-            if row.track_number is not None:
+            song = by_mbid.get(row.mbid) if row.mbid else None
+            if song is not None:
+                pass
+            elif row.track_number is not None:
                 song = by_track.get((album_id, row.disc_number, row.track_number))
             else:
                 same_title = by_title.get((album_id, row.title), [])
@@ -190,14 +287,13 @@ class CatalogueImporter:
                     )
                     continue
                 song = same_title[0] if same_title else None
-            if song is not None:
-                seen_on = getattr(song, "seen_on_line", None) or self.songs_seen.get(song.id)
-                if seen_on:
-                    self.report.error(
-                        row.line, f"same song as line {seen_on} (album {row.album!r}, "
-                        f"disc {song.disc_number}, track {song.track_number})"
-                    )
-                    continue
+            seen_on = song is not None and (getattr(song, "seen_on_line", None) or self.songs_seen.get(song.id))
+            if seen_on and not self.repeats:
+                self.report.error(
+                    row.line, f"same song as line {seen_on} (album {row.album!r}, "
+                    f"disc {song.disc_number}, track {song.track_number})"
+                )
+                continue
             if song is None:
                 track = row.track_number or last_track[album_id, row.disc_number] + 1
                 song = Song(album_id=album_id, disc_number=row.disc_number, track_number=track)
@@ -206,27 +302,35 @@ class CatalogueImporter:
                 by_title[album_id, row.title].append(song)
                 self.apply_row(song, row, genre_id)
                 new.append(song)
-            elif self.apply_row(song, row, genre_id):
-                changed.append(song)
-            else:
-                self.counts["songs unchanged"] += 1
-            song.seen_on_line = row.line
-            touched.append(song)
+            elif self.apply_row(song, row, genre_id) and song.pk is not None:
+                changed[song.pk] = song  # a song this chunk creates is written with its latest values instead
+            if song.mbid:
+                by_mbid[song.mbid] = song
+            if not seen_on:
+                song.seen_on_line = row.line
+                if song.pk is not None:
+                    matched.add(song.pk)
+            imported[row.line] = song
 
         Song.objects.bulk_create(new)
-        for song in touched:
-            self.songs_seen[song.id] = song.seen_on_line
-        Song.objects.bulk_update(changed, ["title", "artist", "duration_ms", "explicit", "composer", "genre"])
+        for song in imported.values():
+            if song.id not in self.songs_seen:
+                self.songs_seen[song.id] = song.seen_on_line
+        Song.objects.bulk_update(
+            changed.values(), ["title", "artist", "duration_ms", "explicit", "composer", "genre", "mbid"]
+        )
         Album.genres.through.objects.bulk_create(
             [Album.genres.through(album_id=album_id, genre_id=genre_id) for album_id, genre_id in genre_links],
             ignore_conflicts=True,
         )
         self.counts["songs created"] += len(new)
-        self.counts["songs updated"] += len(changed)
+        self.counts["songs updated"] += len(matched & changed.keys())
+        self.counts["songs unchanged"] += len(matched - changed.keys())
+        return imported
 
     def apply_row(self, song, row, genre_id):
         """Copy the row's given values onto the song; empty cells keep what is stored. True if anything changed."""
-        values = {"title": row.title, "artist_id": self.artists[row.artist]}
+        values = {"title": row.title, "artist_id": self.artist_id(row)}
         if row.duration_ms is not None:
             values["duration_ms"] = row.duration_ms
         if row.explicit is not None:
@@ -235,6 +339,8 @@ class CatalogueImporter:
             values["composer"] = row.composer
         if genre_id:
             values["genre_id"] = genre_id
+        if row.mbid and song.mbid is None:
+            values["mbid"] = row.mbid
         changed = False
         for name, value in values.items():
             if getattr(song, name) != value:

@@ -5,6 +5,7 @@ import writes anything.
 """
 
 import csv
+import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -86,6 +87,12 @@ class CatalogueRow:
     composer: str
     release_year: int | None
     explicit: bool | None
+    # MusicBrainz ids: the CSV format has none, a library scan reads them from tags. A row that
+    # carries one is matched by it before the name rules, and gives it to what it matched or created.
+    artist_mbid: uuid.UUID | None = None
+    album_artist_mbid: uuid.UUID | None = None
+    album_mbid: uuid.UUID | None = None
+    mbid: uuid.UUID | None = None
 
 
 @dataclass

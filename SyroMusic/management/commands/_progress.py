@@ -37,3 +37,26 @@ class ImportProgress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+class ScanProgress:
+    """The scan's bar: audio files done (unchanged ones at once), on stderr; none when stderr is not a terminal."""
+
+    def __init__(self, *, enabled):
+        self.enabled = enabled
+        self.bar = None
+
+    def start(self, total):
+        self.close()
+        self.bar = tqdm(
+            total=total, desc="scanning", unit=" files", unit_scale=True, file=sys.stderr,
+            disable=None if self.enabled else True, mininterval=0.5,
+        )
+
+    def advance(self, count):
+        self.bar.update(count)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

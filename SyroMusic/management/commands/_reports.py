@@ -9,3 +9,15 @@ def write_report(command, file, report):
     hidden = report.error_count - len(report.errors)
     if hidden:
         command.stderr.write(f"... and {hidden:,} more bad row(s)")
+
+
+def write_scan_report(command, path, report):
+    """Print a library scan's figures (stdout), then each refused file and each warning (stderr)."""
+    heading = "Dry run (nothing written) of the scan" if report.dry_run else "Scan"
+    command.stdout.write(f"{heading} of {path} in {report.seconds:.1f} s:")
+    for name, count in report.ordered_counts():
+        command.stdout.write(f"  {name}: {count:,}")
+    for file, reason in report.refused:
+        command.stderr.write(f"{file}: {reason}")
+    for file, message in report.warnings:
+        command.stderr.write(f"{file}: warning: {message}")

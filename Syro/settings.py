@@ -130,8 +130,9 @@ MIDDLEWARE = [
     "SyroMusic.web.middleware.BodyLimitMiddleware",
     # Static files first: served (precompressed) before any other middleware does work.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Compresses pages and API responses; adds random bytes per response against BREACH.
-    "django.middleware.gzip.GZipMiddleware",
+    # Compresses pages and API responses (Django's, but never audio, images or byte ranges); adds
+    # random bytes per response against BREACH.
+    "SyroMusic.web.middleware.GZipMiddleware",
     # After GZip, so ETags describe the uncompressed content; answers 304 to revalidations.
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -177,7 +178,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 DEBUG_TOOLBAR = DEBUG and importlib.util.find_spec("debug_toolbar") is not None
 if DEBUG_TOOLBAR:
     INSTALLED_APPS.append("debug_toolbar")
-    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.gzip.GZipMiddleware") + 1, "debug_toolbar.middleware.DebugToolbarMiddleware")
+    MIDDLEWARE.insert(MIDDLEWARE.index("SyroMusic.web.middleware.GZipMiddleware") + 1, "debug_toolbar.middleware.DebugToolbarMiddleware")
     INTERNAL_IPS = ["127.0.0.1", "::1"]
 
 ROOT_URLCONF = "Syro.urls"
@@ -355,6 +356,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"AudioFormatEnum": "SyroMusic.models.AudioFormat"},  # not a bare "FormatEnum"
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "SyroMusic.api.schema.name_union_members",

@@ -1,6 +1,7 @@
+from django.conf import settings
 from django.urls import path, re_path
 
-from .views import accounts, catalogue, playlists, search
+from .views import accounts, catalogue, media, playlists, search
 
 app_name = "music"
 
@@ -32,4 +33,7 @@ urlpatterns = [
     path("music/users/<str:username>/", accounts.user_detail, name="user-detail"),
     path("music/users/<str:username>/follow/", accounts.follow, name="user-follow"),
     path("music/users/<str:username>/unfollow/", accounts.unfollow, name="user-unfollow"),
+    path("audio/<int:pk>/<str:hash>.<str:ext>", media.audio_file, name="audio-file"),
+    # Covers under MEDIA_URL, when the app serves them (nginx does under `make serve`).
+    path(f"{settings.MEDIA_URL.lstrip('/')}covers/<str:shard>/<str:name>", media.cover, name="cover"),
 ]

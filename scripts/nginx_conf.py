@@ -7,9 +7,13 @@ Writes RUN_DIR/nginx.conf: nginx listening at ADDRESS (gunicorn's BIND syntax: H
 unix:PATH), passing requests to gunicorn at --upstream, serving STATIC_URL from STATIC_ROOT, with
 the settings' body limit, and its pid, temporary files and gunicorn's socket in RUN_DIR.
 
+Also: the internal location that sends audio the app names (AUDIO_ACCEL_REDIRECT, which
+scripts/serve sets), covers from MEDIA_ROOT/covers/, and the admin's upload limit.
+
 Run as root, nginx's master stays root and its workers run as NGINX_USER (default `nobody`),
-given RUN_DIR's group so they can reach it; if that user cannot read the static files, they run
-as root and a warning says so.
+given RUN_DIR's group so they can reach it; if that user cannot read the static files or reach
+MEDIA_ROOT, they run as root and a warning says so. Music folders are not known here: they must
+be readable by that user (README "Streaming").
 """
 
 import argparse
@@ -55,6 +59,13 @@ def listen_address(bind):
     return f"*{bind}" if bind.startswith(":") else bind
 
 
+def accel_prefix(prefix):
+    """AUDIO_ACCEL_REDIRECT as the internal location's path: the app puts a file's path after it."""
+    if not re.fullmatch(r"/[A-Za-z0-9_.~-]+/", prefix or ""):
+        raise ValueError(f"AUDIO_ACCEL_REDIRECT={prefix!r}: expected a path like /_syro_files/ (scripts/serve sets it)")
+    return prefix
+
+
 def module_temp_paths(nginx, run_dir):
     configure = subprocess.run([nginx, "-V"], capture_output=True, text=True).stderr
     return "\n".join(
@@ -64,9 +75,10 @@ def module_temp_paths(nginx, run_dir):
     )
 
 
-def worker_user(run_dir, static_root):
-    """The `user` directive: as root, workers run as NGINX_USER when it can read the static files
-    and reach the run directory (not, say, under a home directory only root may enter)."""
+def worker_user(run_dir, static_root, media_root=None):
+    """The `user` directive: as root, workers run as NGINX_USER when it can read the static files,
+    reach the run directory (not, say, under a home directory only root may enter) and MEDIA_ROOT
+    (covers, uploaded audio) when it exists."""
     if os.geteuid() != 0:
         return ""  # nginx runs as whoever started it; `user` would only draw a warning
     user = os.environ.get("NGINX_USER", "nobody")
@@ -74,7 +86,10 @@ def worker_user(run_dir, static_root):
     # The workers reach their temporary directories and gunicorn's socket; other users cannot.
     os.chown(run_dir, 0, group.gr_gid)
     os.chmod(run_dir, 0o710)
-    for test, path in (("-r", Path(static_root) / "staticfiles.json"), ("-x", run_dir)):
+    checks = [("-r", Path(static_root) / "staticfiles.json"), ("-x", run_dir)]
+    if media_root is not None and Path(media_root).is_dir():
+        checks.append(("-x", media_root))
+    for test, path in checks:
         if subprocess.run(["test", test, str(path)], user=user, group=group.gr_gid, extra_groups=[]).returncode != 0:
             log(f"{user} cannot reach {path}: nginx's workers run as root (set NGINX_USER to a user who can)")
             return "user root;"
@@ -89,12 +104,15 @@ def values(*, nginx, listen, upstream, run_dir):
     from SyroMusic.web.problems import problem
 
     static_path = urlsplit(settings.STATIC_URL).path or "/static/"
+    media_path = urlsplit(settings.MEDIA_URL).path or "/media/"
     limit = settings.MAX_REQUEST_BYTES
     detail = f"The request body is over the limit of {limit:,} bytes."
+    # The app's own limit for the admin's upload pages (SyroMusic.web.middleware.BodyLimitMiddleware).
+    upload_limit = limit + max(settings.AUDIO_UPLOAD_MAX_BYTES, settings.COVER_UPLOAD_MAX_BYTES)
     gunicorn_timeout = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["timeout"]
     return {
         "RUN_DIR": run_dir,
-        "USER": worker_user(run_dir, settings.STATIC_ROOT),
+        "USER": worker_user(run_dir, settings.STATIC_ROOT, settings.MEDIA_ROOT),
         "MODULE_TEMP_PATHS": module_temp_paths(nginx, run_dir),
         "LISTEN": listen_address(listen),
         "UPSTREAM": upstream,
@@ -107,6 +125,11 @@ def values(*, nginx, listen, upstream, run_dir):
         "STATIC_ROOT": str(settings.STATIC_ROOT).rstrip("/"),
         "PAGE_TOO_LARGE": nginx_string(detail),
         "API_TOO_LARGE": nginx_string(json.dumps(problem(413, detail))),
+        "UPLOAD_MAX_BYTES": upload_limit,
+        "UPLOAD_TOO_LARGE": nginx_string(f"The request body is over the limit of {upload_limit:,} bytes."),
+        "AUDIO_ACCEL_PREFIX": accel_prefix(settings.AUDIO_ACCEL_REDIRECT),
+        "MEDIA_URL_PATH": media_path if media_path.endswith("/") else f"{media_path}/",
+        "MEDIA_ROOT": nginx_string(str(settings.MEDIA_ROOT).rstrip("/")),
     }
 
 

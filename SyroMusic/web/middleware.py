@@ -4,13 +4,16 @@ import json
 import logging
 import sqlite3
 import time
+from http import HTTPStatus
 
 import django.middleware.common
+import django.middleware.gzip
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import escape_leading_slashes
 
@@ -97,7 +100,18 @@ class PrivateWhenLoggedInMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Refuse a request whose declared body is over MAX_REQUEST_BYTES with 413, before reading it."""
+    """Refuse a request whose declared body is over MAX_REQUEST_BYTES with 413, before reading it.
+
+    The admin pages that take an upload (UPLOAD_VIEWS) allow their own limit on top, to staff who may
+    change what the page edits. Who is asking is known only after the session and authentication
+    middleware, so that is checked in process_view: still before anything reads the body (the CSRF
+    check, the first to read it, comes later in MIDDLEWARE)."""
+
+    # view name -> (the setting that limits its upload, the permission the upload needs)
+    UPLOAD_VIEWS = {
+        "admin:SyroMusic_song_change": ("AUDIO_UPLOAD_MAX_BYTES", "SyroMusic.change_song"),
+        "admin:SyroMusic_album_change": ("COVER_UPLOAD_MAX_BYTES", "SyroMusic.change_album"),
+    }
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -108,11 +122,50 @@ class BodyLimitMiddleware:
         except ValueError:
             length = 0
         if length > settings.MAX_REQUEST_BYTES:
-            detail = f"The request body is {length:,} bytes; the limit is {settings.MAX_REQUEST_BYTES:,}."
-            if wants_problem(request):
-                return problem_response(request, 413, detail)
-            return HttpResponse(detail, status=413, content_type="text/plain; charset=utf-8")
+            upload = self.upload_view(request)
+            limit = settings.MAX_REQUEST_BYTES + (getattr(settings, upload[0]) if upload else 0)
+            if length > limit:
+                return self.refuse(request, length, limit)
+            request.body_limit_needs = upload[1]  # process_view checks it
         return self.get_response(request)
+
+    def process_view(self, request, view, args, kwargs):
+        permission = getattr(request, "body_limit_needs", None)
+        if permission is None:
+            return None
+        user = request.user
+        if user.is_active and user.is_staff and user.has_perm(permission):
+            return None
+        return self.refuse(request, int(request.META["CONTENT_LENGTH"]), settings.MAX_REQUEST_BYTES)
+
+    def upload_view(self, request):
+        if request.method != "POST":
+            return None
+        try:
+            return self.UPLOAD_VIEWS.get(resolve(request.path_info).view_name)
+        except Resolver404:
+            return None
+
+    def refuse(self, request, length, limit):
+        detail = f"The request body is {length:,} bytes; the limit is {limit:,}."
+        if wants_problem(request):
+            return problem_response(request, 413, detail)
+        return HttpResponse(detail, status=413, content_type="text/plain; charset=utf-8")
+
+
+class GZipMiddleware(django.middleware.gzip.GZipMiddleware):
+    """Django's, except for media: audio and images are compressed already, and a byte range (206) or
+    its refusal (416) describes the file's own bytes, which a Content-Encoding would change under it."""
+
+    def process_response(self, request, response):
+        content_type = response.get("Content-Type", "")
+        if (
+            response.status_code in (HTTPStatus.PARTIAL_CONTENT, HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+            or content_type.startswith(("audio/", "video/"))
+            or (content_type.startswith("image/") and not content_type.startswith("image/svg"))
+        ):
+            return response
+        return super().process_response(request, response)
 
 
 class RateLimitHeadersMiddleware:

@@ -1,10 +1,16 @@
+from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count
+from django.utils import timezone
+from django.utils.html import format_html
 
+from .library import uploads
 from .models import (
     Album,
     Artist,
+    AudioFile,
     Collaborator,
     Follow,
     Genre,
@@ -97,8 +103,33 @@ class SongInline(SharedChoicesMixin, admin.TabularInline):
         return song.artist.name if song.artist_id else "(the album's artist)"
 
 
+class AlbumForm(forms.ModelForm):
+    cover_upload = forms.FileField(
+        label="Upload a cover", required=False, widget=forms.FileInput(attrs={"accept": "image/*"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cover_upload"].help_text = (
+            f"JPEG, PNG, WebP or GIF, up to {uploads.human_size(settings.COVER_UPLOAD_MAX_BYTES)}: stored in "
+            "every size the site shows, and used instead of the cover URL."
+        )
+
+    def clean_cover_upload(self):
+        """The stored cover's content hash, for save_model to set."""
+        upload = self.cleaned_data.get("cover_upload")
+        return uploads.cover_upload_store(upload) if upload else None
+
+
+def without_upload_on_add(fields, obj, name):
+    # An upload goes with an existing object: only its change page has the larger body limit for it
+    # (SyroMusic.web.middleware.BodyLimitMiddleware).
+    return fields if obj is not None else [field for field in fields if field != name]
+
+
 @admin.register(Album)
 class AlbumAdmin(admin.ModelAdmin):
+    form = AlbumForm
     list_display = ["title", "artist", "album_type", "release_date", "label"]
     list_filter = ["album_type", "genres"]
     list_select_related = ["artist"]
@@ -106,10 +137,26 @@ class AlbumAdmin(admin.ModelAdmin):
     autocomplete_fields = ["artist"]
     filter_horizontal = ["genres"]
     date_hierarchy = "release_date"
-    readonly_fields = ["created_at"]
+    readonly_fields = ["cover_preview", "created_at"]
     inlines = [SongInline]
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_per_page = 50
+
+    def get_fields(self, request, obj=None):
+        return without_upload_on_add(super().get_fields(request, obj), obj, "cover_upload")
+
+    @admin.display(description="cover")
+    def cover_preview(self, album):
+        if not album.cover_hash:
+            return "None uploaded"
+        return format_html(
+            '<img src="{}" width="150" height="150" alt="The current cover">', album.cover_image_url(300)
+        )
+
+    def save_model(self, request, album, form, change):
+        if form.cleaned_data.get("cover_upload"):
+            album.cover_hash = form.cleaned_data["cover_upload"]
+        super().save_model(request, album, form, change)
 
     def save_formset(self, request, form, formset, change):
         # Songs added inline belong to the album's artist unless changed on their own page.
@@ -120,15 +167,138 @@ class AlbumAdmin(admin.ModelAdmin):
         super().save_formset(request, form, formset, change)
 
 
+def audio_player(audio_file):
+    """An <audio> control to play a file in the admin, or why it cannot be played."""
+    if audio_file.missing_since:
+        return f"Missing since {timezone.localtime(audio_file.missing_since):%Y-%m-%d %H:%M}"
+    return format_html(
+        '<audio controls preload="none" src="{}" aria-label="Play {}"></audio>',
+        audio_file.get_absolute_url(), audio_file.path,
+    )
+
+
+class AudioFileFacts:
+    """The read-only columns an audio file shows in the admin, as a list and as an inline."""
+
+    @admin.display(description="play")
+    def player(self, audio_file):
+        return audio_player(audio_file) if audio_file.pk else ""
+
+    @admin.display(description="played", boolean=True)
+    def is_played(self, audio_file):
+        return audio_file.pk is not None and audio_file.song.audio_id == audio_file.pk
+
+    @admin.display(description="bitrate", ordering="bitrate")
+    def kbps(self, audio_file):
+        return f"{round(audio_file.bitrate / 1000):,} kbps"
+
+    @admin.display(description="duration", ordering="duration_ms")
+    def duration(self, audio_file):
+        seconds = round(audio_file.duration_ms / 1000)
+        return f"{seconds // 60}:{seconds % 60:02}"
+
+    @admin.display(description="size", ordering="size")
+    def file_size(self, audio_file):
+        return uploads.human_size(audio_file.size)
+
+
+class AudioFileInline(AudioFileFacts, admin.TabularInline):
+    model = AudioFile
+    fields = ["player", "is_played", "format", "codec", "kbps", "sample_rate", "channels", "duration", "file_size",
+              "source", "path", "missing_since"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = "audio files (the song plays the best available one)"
+
+    def get_queryset(self, request):
+        # The song too, for "played": an inline's rows know their song's id, not the song.
+        return super().get_queryset(request).select_related("song").defer("peaks")
+
+    def has_add_permission(self, request, obj=None):
+        return False  # files come from a scan or from the upload field above
+
+
+class SongForm(forms.ModelForm):
+    audio_upload = forms.FileField(
+        label="Add an audio file", required=False, widget=forms.FileInput(attrs={"accept": "audio/*"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["audio_upload"].help_text = (
+            f"MP3, FLAC, Ogg Vorbis, Opus, M4A or WAV, up to {uploads.human_size(settings.AUDIO_UPLOAD_MAX_BYTES)}, "
+            "checked by its content. Its lyrics are used when the song has none."
+        )
+
+    def clean_audio_upload(self):
+        """The checked file (uploads.CheckedAudio), for save_related to attach once the song is saved."""
+        upload = self.cleaned_data.get("audio_upload")
+        return uploads.audio_upload_check(upload) if upload else None
+
+
 @admin.register(Song)
 class SongAdmin(admin.ModelAdmin):
+    form = SongForm
     list_display = ["title", "artist", "album", "disc_number", "track_number", "duration_ms", "explicit", "genre"]
     list_filter = ["explicit", "genre", "album__album_type"]
     list_select_related = ["artist", "album", "genre"]
     search_fields = ["title", "artist__name", "album__title", "composer"]
     autocomplete_fields = ["album", "artist", "genre"]
     readonly_fields = ["created_at"]
+    inlines = [AudioFileInline]
     list_per_page = 100
+
+    def get_fields(self, request, obj=None):
+        return without_upload_on_add(super().get_fields(request, obj), obj, "audio_upload")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        checked = form.cleaned_data.get("audio_upload")
+        if checked:
+            uploads.song_attach_checked(song=form.instance, checked=checked)
+
+
+class MissingFilter(admin.SimpleListFilter):
+    title = "missing"
+    parameter_name = "missing"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Missing"), ("no", "Available")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(missing_since__isnull=False)
+        if self.value() == "no":
+            return queryset.available()
+        return queryset
+
+
+@admin.register(AudioFile)
+class AudioFileAdmin(AudioFileFacts, admin.ModelAdmin):
+    """Every file of every song: where the bytes are, what they are, and which went missing."""
+
+    list_display = ["song", "format", "kbps", "duration", "missing_since", "is_played", "source", "path"]
+    list_filter = ["format", "source", MissingFilter]
+    list_select_related = ["song"]
+    search_fields = ["path", "song__title"]
+    fields = ["song", "player", "is_played", "path", "source", "format", "codec", "kbps", "sample_rate", "channels", "duration",
+              "file_size", "content_hash", "added_at", "scanned_at", "missing_since"]
+    readonly_fields = fields
+    list_per_page = 100
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("peaks")
+
+    def has_add_permission(self, request):
+        return False  # files come from scan_library or from the song page's upload field
+
+    def delete_model(self, request, audio_file):
+        uploads.audio_files_delete(queryset=AudioFile.objects.filter(pk=audio_file.pk))
+
+    def delete_queryset(self, request, queryset):
+        uploads.audio_files_delete(queryset=queryset)
 
 
 class PlaylistEntryInline(admin.TabularInline):

@@ -261,7 +261,11 @@ def cover_file_name(content_hash, size=None):
 class SongQuerySet(models.QuerySet):
     def for_listing(self):
         """Songs with album, album artist, song artist, genre and the file they play joined: one query
-        for any song table (without the file's waveform, which only the player asks for)."""
+        for any song table (without lyrics and the file's waveform, which a row never shows)."""
+        return self.for_page().defer("lyrics", "synced_lyrics")
+
+    def for_page(self):
+        """One song with everything its page shows: for_listing's joins and the lyrics."""
         return self.select_related("album__artist", "artist", "genre", "audio").defer("audio__peaks")
 
     def playable(self):

@@ -6,13 +6,14 @@ Bulk paths that bypass model signals (seed, imports) call caching.bump themselve
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from . import caching
-from .models import Album, Artist, Genre, Playlist, PlaylistEntry, Song
+from .models import Album, Artist, AudioFile, Genre, Playlist, PlaylistEntry, Song
 
 AREA_OF = {
     Genre: caching.CATALOGUE,
     Artist: caching.CATALOGUE,
     Album: caching.CATALOGUE,
     Song: caching.CATALOGUE,
+    AudioFile: caching.CATALOGUE,  # a page or an API answer names the file a song plays
     Playlist: caching.PLAYLISTS,
     PlaylistEntry: caching.PLAYLISTS,
 }

@@ -6,6 +6,8 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
 
 from SyroMusic import caching
 from SyroMusic.models import Album, Artist, Genre, Song
@@ -96,3 +98,22 @@ class SongViewSet(CatalogueViewSet):
         "artist": Lower("artist__sort_name"), "release_year": "album__release_date", "track_number": "track_number",
         "created_at": "created_at", "id": "id",
     }
+
+    @extend_schema(responses=serializers.LyricsSerializer)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    @api_read(caching.CATALOGUE)
+    def lyrics(self, request, pk=None):
+        """The song's lyrics: plain text, and the lines with their times when synced. A song without
+        lyrics answers `{"lyrics": "", "synced": null}` (it exists; it has none), not 404."""
+        song = get_object_or_404(Song.objects.only("lyrics", "synced_lyrics"), pk=pk)
+        return Response(serializers.LyricsSerializer(song).data)
+
+    @extend_schema(responses=serializers.WaveformSerializer)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    @api_read(caching.CATALOGUE)
+    def waveform(self, request, pk=None):
+        """The waveform of the file the song plays, for a seek bar; 404 when the song is not playable."""
+        song = get_object_or_404(Song.objects.select_related("audio").only("audio__peaks", "audio__duration_ms"), pk=pk)
+        if not song.is_playable:
+            raise NotFound("This song has no audio file, so no waveform.")
+        return Response(serializers.WaveformSerializer(song.audio).data)

@@ -11,8 +11,10 @@ from rest_framework.authtoken import serializers as authtoken
 from rest_framework.validators import UniqueValidator
 
 from SyroMusic.models import (
+    COVER_SIZES,
     Album,
     Artist,
+    AudioFile,
     Collaborator,
     Genre,
     Playlist,
@@ -103,6 +105,15 @@ class ArtistSerializer(CatalogueSerializer):
         }
 
 
+def _cover_sizes_serializer():
+    """{"64": url, "300": url, "600": url}: one field per stored width, so the schema names each."""
+    fields = {str(size): serializers.URLField(help_text=f"{size} px wide, WebP.") for size in COVER_SIZES}
+    return type("AlbumCoverSerializer", (serializers.Serializer,), fields)
+
+
+AlbumCoverSerializer = _cover_sizes_serializer()
+
+
 class AlbumSerializer(CatalogueSerializer):
     artist = serializers.PrimaryKeyRelatedField(queryset=Artist.objects.all())
     artist_name = serializers.CharField(source="artist.name", read_only=True)
@@ -110,15 +121,34 @@ class AlbumSerializer(CatalogueSerializer):
     genres = serializers.SlugRelatedField(slug_field="slug", queryset=Genre.objects.all(), many=True, required=False)
     songs_url = serializers.HyperlinkedIdentityField(view_name="api:album-songs", read_only=True)
     slug = serializers.CharField(read_only=True, help_text="Made from the title.")
+    cover = serializers.SerializerMethodField(
+        help_text="The album's own cover in each stored width (absolute URLs); null without one (see cover_url)."
+    )
 
     class Meta:
         model = Album
         fields = [
             "id", "url", "web_url", "songs_url", "title", "slug", "artist", "artist_name", "artist_url",
-            "release_date", "album_type", "genres", "cover_url", "label", "created_at",
+            "release_date", "album_type", "genres", "cover", "cover_url", "label", "created_at",
         ]
         read_only_fields = ["created_at"]
         extra_kwargs = {"url": {"view_name": "api:album-detail"}}
+
+    @extend_schema_field(AlbumCoverSerializer(allow_null=True))
+    def get_cover(self, album):
+        if not album.cover_hash:
+            return None
+        request = self.context["request"]
+        return {str(size): request.build_absolute_uri(album.cover_image_url(size)) for size in COVER_SIZES}
+
+
+class AudioFactsSerializer(serializers.ModelSerializer):
+    """The facts of the file a song plays, read from its bytes."""
+
+    class Meta:
+        model = AudioFile
+        fields = ["format", "codec", "bitrate", "sample_rate", "channels", "duration_ms", "size"]
+        read_only_fields = fields
 
 
 class SongSerializer(CatalogueSerializer):
@@ -130,16 +160,58 @@ class SongSerializer(CatalogueSerializer):
     artist_url = serializers.HyperlinkedRelatedField(source="artist", view_name="api:artist-detail", read_only=True)
     genre = serializers.SlugRelatedField(slug_field="slug", queryset=Genre.objects.all(), allow_null=True, required=False)
     release_year = serializers.IntegerField(source="album.release_year", read_only=True, allow_null=True)
+    playable = serializers.BooleanField(source="is_playable", read_only=True, help_text="The song has an audio file.")
+    audio_url = serializers.SerializerMethodField(
+        help_text="Where to stream the song (HTTP ranges; logged-in listeners, or anyone when the server allows "
+        "anonymous streaming); null when it is not playable."
+    )
+    audio = AudioFactsSerializer(read_only=True, allow_null=True, help_text="The file it plays; null when none.")
 
     class Meta:
         model = Song
         fields = [
             "id", "url", "web_url", "title", "album", "album_title", "album_url", "artist", "artist_name",
             "artist_url", "disc_number", "track_number", "duration_ms", "explicit", "composer", "genre",
-            "release_year", "popularity", "created_at",
+            "release_year", "popularity", "playable", "audio_url", "audio", "created_at",
         ]
         read_only_fields = ["created_at"]
         extra_kwargs = {"url": {"view_name": "api:song-detail"}}
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_audio_url(self, song):
+        if not song.is_playable:
+            return None
+        return self.context["request"].build_absolute_uri(song.audio.get_absolute_url())
+
+
+class SyncedLineSerializer(serializers.Serializer):
+    time_ms = serializers.IntegerField(min_value=0, help_text="When the line is sung, from the start of the song.")
+    text = serializers.CharField(allow_blank=True)
+
+
+class LyricsSerializer(serializers.Serializer):
+    lyrics = serializers.CharField(allow_blank=True, help_text='Plain text, a line per line sung; "" when none.')
+    synced = SyncedLineSerializer(
+        many=True, allow_null=True, help_text="The lines with their times, in time order; null when not synced."
+    )
+
+    def to_representation(self, song):
+        synced = song.synced_lyrics
+        return {
+            "lyrics": song.lyrics,
+            "synced": None if synced is None else [{"time_ms": time_ms, "text": text} for time_ms, text in synced],
+        }
+
+
+class WaveformSerializer(serializers.Serializer):
+    peaks = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=255),
+        help_text="The loudest sample of each equal slice of the song, 0 (silence) to 255 (full scale).",
+    )
+    duration_ms = serializers.IntegerField(min_value=0, help_text="The length the peaks span.")
+
+    def to_representation(self, audio):
+        return {"peaks": list(bytes(audio.peaks)), "duration_ms": audio.duration_ms}
 
 
 class PlaylistSerializer(CatalogueSerializer):

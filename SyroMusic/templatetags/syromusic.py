@@ -5,7 +5,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from SyroMusic.models import Album
+from SyroMusic.models import Album, AudioFormat
 from SyroMusic.web.page_cache import csrf_input
 
 register = template.Library()
@@ -40,6 +40,40 @@ def long_duration(milliseconds):
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
+@register.filter
+def audio_summary(audio):
+    """An audio file's facts in a line: "FLAC (lossless), 1,411 kbps, 44.1 kHz, stereo, 3:25"."""
+    notes = [audio.codec.upper()] if audio.format == AudioFormat.M4A else []  # AAC or ALAC
+    if audio.is_lossless:
+        notes.append("lossless")
+    kind = "M4A" if audio.format == AudioFormat.M4A else audio.get_format_display()
+    if notes:
+        kind += f" ({', '.join(notes)})"
+    channels = {1: "mono", 2: "stereo"}.get(audio.channels, f"{audio.channels} channels")
+    return (
+        f"{kind}, {round(audio.bitrate / 1000):,} kbps, {audio.sample_rate / 1000:g} kHz, {channels}, "
+        f"{duration(audio.duration_ms)}"
+    )
+
+
+@register.filter
+def lyric_time(milliseconds):
+    """When a synced line is sung: 62500 -> "1:02.5"."""
+    minutes, milliseconds = divmod(milliseconds, 60_000)
+    return f"{minutes}:{milliseconds // 1000:02}.{milliseconds % 1000 // 100}"
+
+
+@register.simple_tag
+def playable_mark(song):
+    """A note in a song row that the song has audio (no query: the row's own column says so)."""
+    if not song.is_playable:
+        return ""
+    return mark_safe(
+        '<span class="playable" title="Playable"><span aria-hidden="true">♪</span>'
+        '<span class="visually-hidden"> (playable)</span></span>'
+    )
+
+
 def iso_duration(milliseconds):
     seconds = round((milliseconds or 0) / 1000)
     return f"PT{seconds // 60}M{seconds % 60}S"
@@ -58,15 +92,47 @@ def hue(name):
     return int(hashlib.md5(name.encode()).hexdigest()[:4], 16) % 360
 
 
+# For each size a page shows a cover at: the stored width in `src` (and the img's width and height, so
+# the page does not jump as covers load), the widths a browser may pick from, and how wide it is drawn
+# (site.css): a 2x screen then fetches the 600 px file for the album page, the 64 px one for a row.
+COVER_RENDITIONS = {
+    "large": (600, (300, 600), "(max-width: 40rem) 30vw, 14rem"),
+    "medium": (300, (300, 600), "(max-width: 40rem) 45vw, 12rem"),
+    "small": (64, (64, 300), "3rem"),
+}
+
+
 @register.simple_tag
 def cover(album, size="medium"):
-    """The album's cover image, or a placeholder drawn from its title: initials on a colour of its own."""
+    """The album's cover: its own (stored in several widths), else the image it links to elsewhere, else a
+    placeholder drawn from its title: initials on a colour of its own."""
     label = f"Cover of {album.title}"
+    if album.cover_hash:
+        width, widths, sizes = COVER_RENDITIONS[size]
+        srcset = ", ".join(f"{album.cover_image_url(w)} {w}w" for w in widths)
+        return format_html(
+            '<img class="cover cover-{}" src="{}" srcset="{}" sizes="{}" width="{}" height="{}" alt="{}" '
+            'loading="lazy" decoding="async">',
+            size, album.cover_image_url(width), srcset, sizes, width, width, label,
+        )
     if album.cover_url:
         return format_html(
             '<img class="cover cover-{}" src="{}" alt="{}" loading="lazy" decoding="async">', size, album.cover_url, label
         )
     return placeholder(album.title, label, size)
+
+
+def cover_image(request, album):
+    """An absolute URL of the album's cover for other sites (Open Graph, JSON-LD), or ""."""
+    if album.cover_hash:
+        return request.build_absolute_uri(album.cover_image_url(600))
+    return album.cover_url
+
+
+@register.simple_tag(takes_context=True)
+def og_image(context, album):
+    image = cover_image(context["request"], album)
+    return format_html('<meta property="og:image" content="{}">', image) if image else ""
 
 
 @register.simple_tag
@@ -152,8 +218,9 @@ def album_json_ld(context, album, songs):
         data["albumReleaseType"] = RELEASE_TYPES[album.album_type]
     if album.release_date:
         data["datePublished"] = album.release_date.isoformat()
-    if album.cover_url:
-        data["image"] = album.cover_url
+    image = cover_image(request, album)
+    if image:
+        data["image"] = image
     return _json_ld(data)
 
 

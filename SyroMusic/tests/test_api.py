@@ -58,7 +58,7 @@ class TestReading:
             "album_url": f"{base}/api/v1/albums/{song.album_id}/", "artist": song.artist_id, "artist_name": "Björk",
             "artist_url": f"{base}/api/v1/artists/{song.artist_id}/", "disc_number": 1, "track_number": 6,
             "duration_ms": 321_000, "explicit": False, "composer": "", "genre": "electronic", "release_year": 1995,
-            "popularity": 70, "created_at": body["created_at"],
+            "popularity": 70, "playable": False, "audio_url": None, "audio": None, "created_at": body["created_at"],
         }
 
     def test_nested_albums_of_an_artist_and_songs_of_an_album(self, api):

@@ -3,7 +3,7 @@
 from django.shortcuts import get_object_or_404, render
 
 from SyroMusic import caching
-from SyroMusic.models import Album, Artist, Genre, Playlist, Song, catalogue_counts
+from SyroMusic.models import Album, Artist, Genre, Playlist, Song, catalogue_counts, may_listen
 from SyroMusic.web.page_cache import cache_page_for_visitors
 
 from .common import BOTH, paginate
@@ -64,7 +64,10 @@ def album_detail(request, pk):
         "album": album,
         "songs": songs,
         "total_duration_ms": sum(song.duration_ms or 0 for song in songs),
+        "playable_count": sum(song.is_playable for song in songs),
         "other_albums": album.artist.albums.exclude(pk=album.pk).newest_first()[:12],
+        # The same for every anonymous visitor (a setting), so the cached page may show it.
+        "may_listen": may_listen(request.user),
     }
     if request.user.is_authenticated:
         context["my_playlists"] = Playlist.objects.editable_by(request.user).only("id", "name")
@@ -79,7 +82,7 @@ def song_list(request):
 
 @cache_page_for_visitors(*BOTH)
 def song_detail(request, pk):
-    song = get_object_or_404(Song.objects.for_listing(), pk=pk)
+    song = get_object_or_404(Song.objects.for_page(), pk=pk)
     playlists = (
         Playlist.objects.visible_to(request.user)
         .filter(entries__song=song)
@@ -87,7 +90,7 @@ def song_detail(request, pk):
         .distinct()
         .recently_updated()[:20]
     )
-    context = {"song": song, "playlists": playlists}
+    context = {"song": song, "playlists": playlists, "may_listen": may_listen(request.user)}
     if request.user.is_authenticated:
         context["my_playlists"] = Playlist.objects.editable_by(request.user).only("id", "name")
     return render(request, "syromusic/song_detail.html", context)

@@ -51,7 +51,10 @@ def _page_key(request, area_versions):
     # Parameters in any order are one page, but the values of a repeated one keep their order:
     # `?q=a&q=b` and `?q=b&q=a` are different pages (a view reads the last value).
     query = urlencode(sorted(request.GET.lists(), key=lambda item: item[0]), doseq=True)
-    raw = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
+    # Whether anonymous visitors may listen changes what a song page shows them (a player, or "Log in
+    # to listen"): a server restarted with STREAM_ANONYMOUS flipped must not serve the other kind.
+    listen = "listen" if settings.STREAM_ANONYMOUS else "no-listen"
+    raw = f"{request.scheme}://{request.get_host()}{request.path}?{query}#{listen}"
     digest = hashlib.sha256(raw.encode()).hexdigest()
     return f"page:{'-'.join(map(str, area_versions))}:{digest}"
 

@@ -16,8 +16,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 run: setup
 	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 $(PY) manage.py seed_catalogue --if-empty --songs $(DEMO_SONGS) --demo-admin
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	DEBUG=1 $(PY) manage.py seed_catalogue --if-empty --songs $(DEMO_SONGS) --demo-admin --audio
+	DEBUG=1 STREAM_ANONYMOUS=1 $(PY) manage.py runserver 127.0.0.1:8000
 
 # Production serving: nginx in front of gunicorn (gunicorn alone without nginx), DEBUG off,
 # collected static files (see scripts/serve and deploy/nginx.conf).

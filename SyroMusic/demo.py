@@ -20,6 +20,7 @@ from . import caching
 from .models import (
     Album,
     Artist,
+    AudioFile,
     Collaborator,
     Genre,
     Playlist,
@@ -82,8 +83,11 @@ TITLE_WORDS = ["Away", "Home", "Tonight", "Forever", "Again", "Alone", "Together
 EPOCH = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
 
 
-# Everything a seed writes, and so what --flush empties and what "the catalogue has data" means.
-CATALOGUE_MODELS = [Share, Collaborator, PlaylistEntry, Playlist, Song, Album.genres.through, Album, Artist, Genre]
+# Everything a seed writes, and so what --flush empties and what "the catalogue has data" means; with the
+# songs' audio files (rows only: the files stay where they are), which reference the songs.
+CATALOGUE_MODELS = [
+    Share, Collaborator, PlaylistEntry, Playlist, AudioFile, Song, Album.genres.through, Album, Artist, Genre,
+]
 
 
 def catalogue_has_data():

@@ -683,6 +683,26 @@ def run(args):
     return report
 
 
+def audio_section(small):
+    """Streaming (bench/streaming.py: both paths) and scan_library (bench/scan_library.py), as printed tables."""
+    import io
+
+    import scan_library
+    import streaming
+
+    streaming_argv = ["--requests", "40", "--streams", "20"] if small else []
+    scan_argv = ["--files", "200", "--runs", "2"] if small else ["--files", "10000", "--runs", "3"]
+    parts = []
+    for title, module, argv in (("Streaming", streaming, streaming_argv), ("Library scan", scan_library, scan_argv)):
+        log(f"{title.lower()}: bench/{module.__name__}.py {' '.join(argv)}")
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            module.main(argv)
+        command = f"python bench/{module.__name__}.py {' '.join(argv)}".strip()
+        parts.append(f"\n## {title}\n\n`{command}`\n\n```\n{printed.getvalue().rstrip()}\n```\n")
+    return "".join(parts)
+
+
 def gunicorn_workers():
     namespace = {}
     exec((ROOT / "gunicorn.conf.py").read_text(), namespace)
@@ -697,7 +717,7 @@ def main(argv):
         return 2
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     report = run(args)
-    text = render(report)
+    text = render(report) + audio_section(args.small)
     print(text)
     if args.output:
         Path(args.output).write_text(text)

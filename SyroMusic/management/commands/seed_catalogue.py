@@ -1,4 +1,5 @@
-"""Create a deterministic demo catalogue of any size (the generator is SyroMusic.demo)."""
+"""Create a deterministic demo catalogue of any size (the generator is SyroMusic.demo), and with --audio
+real audio for the songs a newcomer sees first (SyroMusic.demo_audio), attached by a library scan."""
 
 import resource
 import sys
@@ -10,6 +11,11 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from SyroMusic.demo import GENRES, catalogue_has_data, demo_catalogue_seed, plan_sizes, progress_total
+from SyroMusic.demo_audio import demo_audio_plan, demo_audio_write
+from SyroMusic.library.scan import library_scan
+from SyroMusic.models import Song
+
+from ._progress import ScanProgress
 
 
 class Command(BaseCommand):
@@ -33,6 +39,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--demo-admin", action="store_true", help="also create superuser admin/admin (only with DEBUG on)"
         )
+        parser.add_argument(
+            "--audio", action="store_true",
+            help="give the first tracks of the newest albums and the most popular songs generated audio files "
+            "(in --audio-folder, made only when missing) and scan that folder; also when the catalogue already "
+            "exists (with --if-empty)",
+        )
+        parser.add_argument("--audio-folder", help="where the demo's audio files go (default: <project>/demo-music)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, **options):
@@ -45,6 +58,9 @@ class Command(BaseCommand):
         has_data = catalogue_has_data()
         if has_data and options["if_empty"]:
             self.stdout.write("The catalogue already has data: nothing seeded.")
+            if options["audio"]:
+                # A catalogue seeded before the demo had audio gets it now; one that has it is left alone.
+                self.add_demo_audio(options)
             return
         if has_data and not options["flush"]:
             raise CommandError("The catalogue is not empty. Use --flush to replace it, or --if-empty to skip.")
@@ -77,6 +93,32 @@ class Command(BaseCommand):
                 f"({entry_count:,} entries) in {elapsed:.1f} s; peak RSS {peak_rss_mib():.0f} MiB."
             )
         )
+        if options["audio"]:
+            self.add_demo_audio(options)
+
+    def add_demo_audio(self, options):
+        """Write the demo files the folder lacks, then scan the folder unless every demo song already plays."""
+        folder = str(options["audio_folder"] or settings.BASE_DIR / "demo-music")
+        plan = demo_audio_plan(folder=folder)
+        show = not options["no_progress"] and options.get("verbosity", 1) > 0
+        bar = tqdm(total=len(plan), desc="demo audio", unit=" files", file=sys.stderr, disable=None if show else True)
+        with bar:
+            report = demo_audio_write(folder=folder, plan=plan, progress=bar)
+        playing = Song.objects.filter(id__in=report.song_ids).playable().count()
+        self.stdout.write(
+            f"Demo audio in {folder}: {report.songs} songs, {report.written} files written, {report.kept} kept, "
+            f"{report.removed} removed ({report.bytes / 1_000_000:.1f} MB) in {report.seconds:.1f} s."
+        )
+        if not report.written and not report.removed and playing == report.songs:
+            return
+        progress = ScanProgress(enabled=show)
+        try:
+            scan = library_scan(path=folder, progress=progress)
+        finally:
+            progress.close()
+        self.stdout.write(f"Scanned {folder} in {scan.seconds:.1f} s: {scan.summary() or 'nothing new'}.")
+        for path, reason in scan.refused:
+            self.stderr.write(f"{path}: {reason}")
 
     def create_demo_admin(self):
         if not settings.DEBUG:

@@ -277,14 +277,15 @@ class Gunicorn:
     def stop(self):
         """Stop it gracefully (SIGTERM to the master) and return its exit code.
 
-        Still running after 40 s: its whole session is killed and TimeoutExpired raised.
+        Still running after 75 s (nginx's 20 s for slow clients, then gunicorn's 30 s graceful timeout, on a
+        busy machine): its whole session is killed and TimeoutExpired raised.
         A log file of its own (no log_path given) is deleted.
         """
         try:
             if self.process.poll() is None:
                 self.process.terminate()
                 try:
-                    self.process.wait(40)
+                    self.process.wait(75)
                 except subprocess.TimeoutExpired:
                     self.kill()
                     raise

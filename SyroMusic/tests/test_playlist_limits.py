@@ -334,6 +334,8 @@ def test_migration_0005_mends_the_rows_that_break_the_new_rules():
             model("Share").objects.create(playlist=playlist, sender=alice, recipient=dana, message=message)
 
         MigrationExecutor(connection).migrate(after)
+        # The models below are today's: bring the later migrations' columns too.
+        MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes("SyroMusic"))
         assert Artist.objects.values_list("name", "sort_name").get() == ("Evil Artist", "Evil Artist")
         assert len(Artist.objects.get().bio) == 10_000
         assert Album.objects.values_list("title", "label").get() == ("Untitled", "La bel")

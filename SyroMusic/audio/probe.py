@@ -57,7 +57,9 @@ SAMPLE_MIN_WINDOWS = 250
 # any other codec gets 3.
 _WARM_UP_PACKETS = {"mp3": 3, "vorbis": 1, "aac": 1, "opus": 5}
 _PLAN_PACKETS = 16  # the first packets, whose length tells how many packets the file holds
-_DECODE_ERRORS = (av.error.InvalidDataError, av.error.UndefinedError, av.error.BugError)
+# A packet the decoder refuses, whatever the code (some decoders return a bare -1, which PyAV raises as
+# PermissionError): counted as a bad packet, not taken for the file's own errors.
+_DECODE_ERRORS = (av.error.FFmpegError,)
 
 HASH_CHUNK = 1 << 20
 _TAIL_BYTES = 1 << 16
@@ -203,7 +205,7 @@ def _decode(path, extension, size, sniffed, audio_start):
     with av.open(str(path), metadata_errors="ignore") as container:
         stream, family, audio_format, codec, claimed_ms = _audio_stream(container, extension, sniffed)
         try:
-            reading = _read(container, stream, codec, claimed_ms)
+            reading = _read(container, stream, codec, claimed_ms, size)
         except _DecodeWhole:
             reading = None
     if reading is None:
@@ -228,7 +230,11 @@ def _decode(path, extension, size, sniffed, audio_start):
     if family == "wav":
         _check_wav_length(path, size)
     if family == "ogg":
-        _check_ogg_end(path, size)
+        end_ms = _check_ogg_end(path, size, stream)
+        if end_ms is not None and end_ms > length_ms + slack_ms:
+            # The demuxer gave up on damaged pages before the end (and FFmpeg's length, from the last page
+            # it could read, agrees with it).
+            raise _Damaged(f"{length_ms / 1000:.2f} s of audio where the last Ogg page ends at {end_ms / 1000:.2f} s")
     if trusted_ms is not None and 0 < length_ms - trusted_ms <= 2 * frame_ms:
         # The last frame came out whole (AAC in MP4 does), or the encoder's padding after the music is still
         # counted (MP3 with a LAME header): the container says where the music ends.
@@ -275,7 +281,7 @@ def _audio_stream(container, extension, sniffed):
 
 
 class _DecodeWhole(Exception):
-    """The sampled reading gave up on a file whose length was far from its header's: decode it whole."""
+    """The sampled reading gave up on a file far longer or shorter than planned: decode it whole."""
 
 
 @dataclass
@@ -295,8 +301,9 @@ class _Reading:
     peaks: object
 
 
-def _read(container, stream, codec, claimed_ms):
-    """Read the file whole or sampled, as its header's length and its first packets' length decide."""
+def _read(container, stream, codec, claimed_ms, size):
+    """Read the file whole or sampled, as its length (the header's, else the file's size at the first packets'
+    bit rate: only to plan the windows) and its first packets' length decide."""
     packets = container.demux(stream)
     first = []
     for packet in packets:
@@ -305,24 +312,25 @@ def _read(container, stream, codec, claimed_ms):
             if len(first) == _PLAN_PACKETS:
                 break
     warm_up = _WARM_UP_PACKETS.get(codec, 0 if codec in ("flac", "alac") or codec.startswith("pcm_") else 3)
-    windows = _sample_windows(claimed_ms, first, warm_up)
+    durations = [packet.duration * packet.time_base for packet in first if packet.duration]
+    windows = None
+    if durations and len(durations) == len(first):
+        packet_seconds = float(sum(durations) / len(durations))
+        planned_ms = claimed_ms or size / sum(packet.size for packet in first) * len(first) * packet_seconds * 1000
+        windows = _sample_windows(planned_ms, packet_seconds, warm_up)
     packets = itertools.chain(first, packets)
     if windows is None:
         return _read_whole(container, stream, claimed_ms, packets)
-    return _read_sampled(stream, packets, claimed_ms, windows, warm_up)
+    return _read_sampled(stream, packets, planned_ms, windows, warm_up)
 
 
-def _sample_windows(claimed_ms, first, warm_up):
-    """How many windows to decode when sampling a file of the claimed length whose first packets are `first`;
-    None when it is better decoded whole (short, or nothing to plan with)."""
-    durations = [packet.duration * packet.time_base for packet in first if packet.duration]
-    if not claimed_ms or not durations or len(durations) < len(first):
-        return None
-    packet_seconds = float(sum(durations) / len(durations))
+def _sample_windows(planned_ms, packet_seconds, warm_up):
+    """How many windows to decode when sampling a file about `planned_ms` long in packets of `packet_seconds`;
+    None when it is better decoded whole."""
     decoded_per_window = 1 + warm_up
-    slices = max(1, min(PEAK_COUNT, claimed_ms // PEAK_SLICE_MS))
+    slices = max(1, min(PEAK_COUNT, int(planned_ms // PEAK_SLICE_MS)))
     windows = min(slices, max(SAMPLE_MIN_WINDOWS, int(SAMPLE_SECONDS / (decoded_per_window * packet_seconds))))
-    if windows * decoded_per_window * 3 > claimed_ms / 1000 / packet_seconds:
+    if windows * decoded_per_window * 3 > planned_ms / 1000 / packet_seconds:
         return None
     return windows
 
@@ -362,14 +370,15 @@ def _read_whole(container, stream, claimed_ms, packets=None):
     )
 
 
-def _read_sampled(stream, packets, claimed_ms, windows, warm_up):
-    """Demux every packet, decode a window of packets every 1/windows of the claimed length.
+def _read_sampled(stream, packets, planned_ms, windows, warm_up):
+    """Demux every packet, decode a window of packets every 1/windows of the planned length.
 
     The length is where the last packet ends (its timestamp plus its duration: exact in every container we
-    serve), less what decoding the last packet gives short of its duration (the encoder's padding the
-    container marks for dropping, or a last frame that does not decode). Each window decodes `warm_up`
-    packets whose output is dropped (what the decoder needs to be back in step after a jump), then measures
-    the next packet's loudest sample; a slice of the peaks takes the loudest window in it, or the nearest one.
+    serve), less the gaps between packets (audio the demuxer lost) and what decoding the last packet gives
+    short of its duration (the encoder's padding the container marks for dropping, or a last frame that does
+    not decode). Each window decodes `warm_up` packets whose output is dropped (what the decoder needs to be
+    back in step after a jump), then measures the next packet's loudest sample; a slice of the peaks takes
+    the loudest window in it, or the nearest one.
 
     What sampling cannot see: damage inside a packet it does not decode (bytes changed in the middle of
     a frame, which keeps its framing), and a decoder that would stumble somewhere it did not look. The
@@ -384,7 +393,7 @@ def _read_sampled(stream, packets, claimed_ms, windows, warm_up):
     time_base = stream.time_base
     seconds_per_tick = float(time_base)  # for the windows' times (a Fraction costs microseconds a sum)
     origin = stream.start_time if stream.start_time and stream.start_time > 0 else 0
-    step = claimed_ms / 1000 / windows / time_base  # in the stream's time base
+    step = planned_ms / 1000 / windows / time_base  # in the stream's time base
     longest = MAX_DURATION_MS / 1000 / time_base
     times, levels = [], []
     payload = count = gaps = 0
@@ -398,13 +407,13 @@ def _read_sampled(stream, packets, claimed_ms, windows, warm_up):
         payload += size
         count += 1
         keep(packet)
-        pts, duration = packet.pts, packet.duration
-        if not duration:
-            raise _DecodeWhole  # no timestamps to place the windows by
+        pts, duration = packet.pts, packet.duration or 0
         if pts is None:
             pts = position
         elif pts - position > duration // 2:
-            gaps += pts - position  # packets lost between these two (an Ogg page the demuxer dropped)
+            # Audio lost between this packet and the one before: an Ogg page the demuxer dropped, or bytes
+            # the FLAC parser could only make a packet of no duration of.
+            gaps += pts - position
         position = pts + duration
         if position > end:
             end = position
@@ -415,7 +424,7 @@ def _read_sampled(stream, packets, claimed_ms, windows, warm_up):
         if end - origin > longest:
             raise BadAudio("absurd: longer than 24 hours")
         if len(times) > 4 * PEAK_COUNT:
-            raise _DecodeWhole  # far longer than its header says
+            raise _DecodeWhole  # far longer than planned
         level = window.measure(count)
         if level is not None:
             times.append((pts + duration / 2 - origin) * seconds_per_tick)
@@ -428,11 +437,12 @@ def _read_sampled(stream, packets, claimed_ms, windows, warm_up):
     if not count:
         raise _Damaged("no audio packets")
     last_samples = window.finish(count)  # a cut or damaged last frame is where a cut file shows
-    last = window.recent[-1]
-    shortfall = max(0.0, float(last.duration * time_base) - last_samples / stream.codec_context.sample_rate)
-    length_ms = (float((end - origin - gaps) * time_base) - shortfall) * 1000
-    if len(times) < windows // 2 and length_ms < claimed_ms / 2:
-        raise _DecodeWhole  # far shorter than its header said: too few windows for the peaks
+    last, last_seconds = window.recent[-1], last_samples / stream.codec_context.sample_rate
+    # Less what the last packet decodes to short of its duration; a last packet of no duration adds what it decodes to.
+    tail = min(0.0, last_seconds - float(last.duration * time_base)) if last.duration else last_seconds
+    length_ms = (float((end - origin - gaps) * time_base) + tail) * 1000
+    if len(times) < windows // 2 and length_ms < planned_ms / 2:
+        raise _DecodeWhole  # far shorter than planned: too few windows for the peaks
     return _Reading(
         length_ms=length_ms, payload=payload, decoded=window.decoded, bad=window.bad, measured=len(times),
         frame_ms=float(largest_packet * time_base) * 1000,
@@ -574,10 +584,13 @@ def _check_wav_length(path, size):
             offset += 8 + chunk_size + (chunk_size & 1)
 
 
-def _check_ogg_end(path, size):
+def _check_ogg_end(path, size, stream):
     """Refuse an Ogg file that does not end with a whole end-of-stream page: its tail was cut off
-    (FFmpeg reads the length from the last page it finds, so a cut at a page boundary keeps the length right)."""
+    (FFmpeg reads the length from the last page it finds, so a cut at a page boundary keeps the length right).
+    Returns where that page's granule position puts the end of the audio stream (ms), or None when the page
+    belongs to another stream or tells no position."""
     with open(path, "rb") as file:
+        first_page = file.read(27)
         tail_start = max(0, size - _TAIL_BYTES)
         file.seek(tail_start)
         tail = file.read()
@@ -593,6 +606,11 @@ def _check_ogg_end(path, size):
         raise _Damaged("the last Ogg page is cut off")
     if not tail[position + 5] & 0x04:
         raise _Damaged("the Ogg stream has no end-of-stream page")
+    granule = int.from_bytes(tail[position + 6:position + 14], "little", signed=True)
+    if tail[position + 14:position + 18] != first_page[14:18] or granule < 0 or not stream.time_base:
+        return None
+    # Granule positions count samples in the stream's time base (Opus's include its pre-skip, a few ms).
+    return float((granule - max(0, stream.start_time or 0)) * stream.time_base * 1000)
 
 
 def _planes(frame):

@@ -4,12 +4,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from SyroMusic.views import accounts, health
+from SyroMusic.views import accounts, front, health
 
 urlpatterns = [
     path("favicon.ico", health.favicon),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("front/upload-allowed/", front.upload_allowed, name="front-upload-allowed"),
     path("", include("SyroMusic.urls")),
     # Accounts: Django's views (password change and reset) plus ours, under Django's URL names.
     # Logging in is Django's view: the login limiter is an authentication backend (SyroMusic.web.limits).

@@ -92,14 +92,22 @@ def printable(path):
     return repr(text)[1:-1] if first_control_character(text) else text
 
 
-def library_scan(*, path, dry_run=False, progress=None, workers=None):
+class LibraryLooksGone(Exception):
+    """The folder holds no audio file, yet the catalogue has available files there: an unmounted disk or an
+    emptied folder would otherwise mark the whole library missing. Nothing was written."""
+
+
+def library_scan(*, path, dry_run=False, progress=None, workers=None, allow_empty=False):
     """Scan the folder at `path` (see the module docstring) and return a ScanReport.
 
     dry_run: read and match everything, write nothing (the database is rolled back, no cover is stored).
     progress: an object with start(total) and advance(count), told about the audio files as they are done.
     workers: processes reading files (default: one per CPU; 1 reads in this process).
+    allow_empty: mark every known file under `path` missing when it holds none (else LibraryLooksGone).
     """
-    scan = LibraryScan(path, dry_run=dry_run, progress=progress, workers=workers or os.cpu_count() or 1)
+    scan = LibraryScan(
+        path, dry_run=dry_run, progress=progress, workers=workers or os.cpu_count() or 1, allow_empty=allow_empty
+    )
     started = time.monotonic()
     if dry_run:
         with transaction.atomic():
@@ -209,8 +217,10 @@ class Outcome:
 
 
 class LibraryScan:
-    def __init__(self, path, *, dry_run, progress, workers):
+    def __init__(self, path, *, dry_run, progress, workers, allow_empty=False):
         self.root = os.path.realpath(path)
+        self.allow_empty = allow_empty
+        self.unread = []  # folders that could not be read (with a trailing separator): their files are not gone
         self.prefix = os.path.join(self.root, "")
         self.dry_run = dry_run
         self.progress = progress
@@ -228,6 +238,12 @@ class LibraryScan:
     def run(self):
         found = list(self.walk())
         known, missing_elsewhere = self.known_files()
+        available = sum(1 for row in known.values() if row.missing_since is None)
+        if not found and available and not self.allow_empty:
+            raise LibraryLooksGone(
+                f"{self.root}: no audio file found, but the catalogue has {available:,} available there. "
+                "Is the disk mounted? Nothing was changed; scan with --allow-empty to mark them all missing."
+            )
         found_paths = {item.path for item in found}
         unchanged, back, tasks = [], [], []
         for item in found:
@@ -279,6 +295,7 @@ class LibraryScan:
                 with os.scandir(directory) as entries:
                     stack.append(iter(sorted(entries, key=lambda entry: entry.name)))
             except OSError as error:
+                self.unread.append(os.path.join(directory, ""))
                 self.report.refuse(directory, f"folder not read: {error.strerror or error}")
 
         enter(self.root)
@@ -554,9 +571,11 @@ class LibraryScan:
 
     def finish(self, back, found_paths, known):
         """Files back at their path are available again; files gone (or refused now) are marked missing."""
+        unread = tuple(self.unread)
         gone = [
             row for row in known.values()
             if row.missing_since is None and row.id in self.lost and row.path not in found_paths
+            and not row.path.startswith(unread)  # a folder we could not read may still hold it
         ]
         refused = [row for row in known.values() if row.missing_since is None and row.id in self.refused_known]
         self.counts["files back"] = len(back)

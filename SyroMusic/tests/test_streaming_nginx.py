@@ -44,6 +44,7 @@ django.setup()
 from SyroMusic.tests.factories import make_user
 from SyroMusic.tests.streaming_cases import audio_row
 make_user("dana")
+make_user("sam", is_staff=True, is_superuser=True)
 files = json.loads(sys.argv[1])
 urls = {"wav": audio_row(files["wav"]).get_absolute_url()}
 big = audio_row(files["big"], title="Big", format="mp3", codec="mp3", content_hash="b" * 64)
@@ -96,11 +97,19 @@ def served(tmp_path_factory, library):
 @pytest.fixture(scope="module")
 def session(served):
     """The session cookie of dana, logged in through the real login form."""
-    server, _ = served
+    return log_in(served[0], "dana")
+
+
+@pytest.fixture(scope="module")
+def staff_session(served):
+    return log_in(served[0], "sam")
+
+
+def log_in(server, username):
     _, headers, body = fetch(f"{server.base}/accounts/login/")
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
     csrf = re.search(r"csrftoken=([^;]+)", " ".join(headers.get_all("Set-Cookie"))).group(1)
-    form = urllib.parse.urlencode({"username": "dana", "password": "correct horse battery", "csrfmiddlewaretoken": token})
+    form = urllib.parse.urlencode({"username": username, "password": "correct horse battery", "csrfmiddlewaretoken": token})
     status, headers, _ = fetch(
         f"{server.base}/accounts/login/", data=form.encode(),
         headers={"Cookie": f"csrftoken={csrf}", "Content-Type": "application/x-www-form-urlencoded",
@@ -214,11 +223,28 @@ def test_as_root_nginx_reads_the_music_folder_and_media_as_nobody(served):
     assert "nginx's workers run as root" not in server.output()
 
 
-def test_the_admin_may_take_bodies_up_to_the_upload_limit_and_nginx_refuses_larger(served):
+def test_the_general_limit_holds_on_admin_pages_that_take_no_upload(served):
     server, _ = served
     headers = {"Content-Type": "application/octet-stream"}
-    # Past nginx: the app answers (the login page takes no upload, so its own limit applies).
-    status, _, body = ask(server, "/admin/login/", method="POST", headers=headers, body=b"x" * 60_000)
-    assert (status, body) == (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, b"The request body is 60,000 bytes; the limit is 20,000.")
-    status, _, body = ask(server, "/admin/login/", method="POST", headers=headers, body=b"x" * 70_001)
+    status, _, body = ask(server, "/admin/login/", method="POST", headers=headers, body=b"x" * 20_001)
+    assert (status, body) == (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, b"The request body is over the limit of 20,000 bytes.")
+
+
+@pytest.mark.parametrize("who", ["anonymous", "listener"])
+def test_nginx_refuses_an_upload_sized_body_unread_unless_the_app_says_staff_may_send_it(served, session, who):
+    server, _ = served
+    headers = {"Content-Type": "application/octet-stream", **(session if who == "listener" else {})}
+    status, _, body = ask(server, "/admin/SyroMusic/song/1/change/", method="POST", headers=headers, body=b"x" * 40_000)
+    assert (status, body) == (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, b"The request body is over the limit of 20,000 bytes.")
+
+
+def test_staff_may_send_an_upload_up_to_its_limit_and_nginx_refuses_larger(served, staff_session):
+    server, _ = served
+    headers = {"Content-Type": "application/octet-stream", **staff_session}
+    # Past nginx: the app answers (this body is no form, so Django's CSRF check refuses it: not a 413).
+    status, _, _ = ask(server, "/admin/SyroMusic/song/1/change/", method="POST", headers=headers, body=b"x" * 40_000)
+    assert status == HTTPStatus.FORBIDDEN
+    status, _, body = ask(server, "/admin/SyroMusic/album/1/change/", method="POST", headers=headers, body=b"x" * 70_001)
     assert (status, body) == (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, b"The request body is over the limit of 70,000 bytes.")
+    status, _, _ = ask(server, "/admin/SyroMusic/album/1/change/", headers=staff_session)
+    assert status in (HTTPStatus.OK, HTTPStatus.FOUND)  # a page (or the admin's redirect for an unknown album)

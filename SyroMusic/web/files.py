@@ -13,7 +13,7 @@ import re
 from http import HTTPStatus
 from urllib.parse import quote
 
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
 
@@ -24,9 +24,15 @@ _ONE_RANGE = re.compile(r"[ \t]*([0-9]*)-([0-9]*)[ \t]*")
 _RANGE_HEADER_MAX = 100
 
 
+def file_seconds(stat):
+    """The file's modification time in whole seconds, truncated as nginx does (st_mtime, a float, may
+    round up to the next second near a whole one)."""
+    return stat.st_mtime_ns // 1_000_000_000
+
+
 def file_etag(stat):
     """nginx's ETag for a file, "<mtime hex>-<size hex>": the app and nginx agree on it."""
-    return f'"{int(stat.st_mtime):x}-{stat.st_size:x}"'
+    return f'"{file_seconds(stat):x}-{stat.st_size:x}"'
 
 
 def requested_range(header, size):
@@ -60,7 +66,7 @@ def range_is_current(request, etag, mtime):
         return True
     if validator.startswith('"'):
         return validator == etag
-    return parse_http_date_safe(validator) == int(mtime)
+    return parse_http_date_safe(validator) == mtime
 
 
 class _WholeFile(FileResponse):
@@ -99,12 +105,12 @@ def send_file(request, path, stat, *, content_type, cache_control, filename=None
         "Content-Type": content_type,
         "Cache-Control": cache_control,
         "ETag": etag,
-        "Last-Modified": http_date(int(stat.st_mtime)),
+        "Last-Modified": http_date(file_seconds(stat)),
         "X-Content-Type-Options": "nosniff",
     }
     if filename:
         headers["Content-Disposition"] = content_disposition_header(as_attachment=False, filename=filename)
-    conditional = get_conditional_response(request, etag=etag, last_modified=int(stat.st_mtime))
+    conditional = get_conditional_response(request, etag=etag, last_modified=file_seconds(stat))
     if conditional is not None:  # 304 (which keeps the validators and caching), or 412
         if conditional.status_code == HTTPStatus.NOT_MODIFIED:
             for name in ("Cache-Control", "ETag", "Last-Modified"):
@@ -118,7 +124,7 @@ def send_file(request, path, stat, *, content_type, cache_control, filename=None
         return HttpResponse(b"", headers=headers)
     headers["Accept-Ranges"] = "bytes"
     byte_range = requested_range(request.headers.get("Range"), size) if request.method == "GET" else None
-    if byte_range is not None and not range_is_current(request, etag, stat.st_mtime):
+    if byte_range is not None and not range_is_current(request, etag, file_seconds(stat)):
         byte_range = None
     if byte_range == UNSATISFIABLE:
         return HttpResponse(
@@ -128,6 +134,11 @@ def send_file(request, path, stat, *, content_type, cache_control, filename=None
     if request.method == "HEAD":
         return HttpResponse(b"", headers={**headers, "Content-Length": str(size)})
     file = open(path, "rb")  # noqa: SIM115 (the response closes it)
+    opened = os.fstat(file.fileno())
+    if (opened.st_size, opened.st_mtime_ns) != (stat.st_size, stat.st_mtime_ns):
+        # Replaced between the caller's check and the open: these bytes are not the ones the URL names.
+        file.close()
+        raise Http404("The file changed while it was being sent.")
     if byte_range is None:
         # The whole file: the server's wsgi.file_wrapper may send it with sendfile().
         response = _WholeFile(file, content_type=content_type)

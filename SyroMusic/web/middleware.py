@@ -116,6 +116,23 @@ class BodyLimitMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
+    @classmethod
+    def may_send(cls, request, *, path, method, length):
+        """Whether this request's user may send a body of `length` bytes (None: unknown, as with a chunked
+        body) with `method` to `path`: the rule this middleware keeps, for nginx to ask before it reads a
+        large body (views.front.upload_allowed, nginx's auth_request)."""
+        if length is not None and length <= settings.MAX_REQUEST_BYTES:
+            return True
+        try:
+            upload = cls.UPLOAD_VIEWS.get(resolve(path).view_name) if method == "POST" else None
+        except Resolver404:
+            upload = None
+        if upload is None:
+            return False
+        limit = settings.MAX_REQUEST_BYTES + getattr(settings, upload[0])
+        user = request.user
+        return (length is None or length <= limit) and user.is_active and user.is_staff and user.has_perm(upload[1])
+
     def __call__(self, request):
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)

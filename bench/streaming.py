@@ -250,6 +250,19 @@ def start(environment, log_path, *, nginx):
     return servers.start_serve(env, log_path=log_path)
 
 
+def stop(server, log_path):
+    """Stop scripts/serve; the seconds it took, or None when it did not stop in time (it is killed then, and
+    the end of its log printed: a slow stop is worth a look, but it is no figure of streaming)."""
+    started = time.perf_counter()
+    try:
+        server.stop()
+    except subprocess.TimeoutExpired:
+        tail = "".join(Path(log_path).read_text(errors="replace").splitlines(True)[-40:])
+        log(f"scripts/serve did not stop in time and was killed; the end of its log:\n{tail}")
+        return None
+    return round(time.perf_counter() - started, 1)
+
+
 def main(argv=()):
     """Run the benchmark (argv as on the command line) and return its figures."""
     args = parse_args(list(argv))
@@ -278,8 +291,8 @@ def main(argv=()):
             if not nginx:
                 path_figures["memory"] = memory_while_streaming(server, urls["big"], BIG_BYTES)
             figures[name] = path_figures
-            server.stop()
             running.remove(server)
+            path_figures["stop_seconds"] = stop(server, top / f"serve-{name}.log")
     finally:
         for server in running:
             server.stop()
@@ -312,6 +325,10 @@ def report(figures, streams):
     for name in ("whole", "range"):
         m = memory[name]
         print(f"  {name:6} {m['before_mb']} / {m['max_during_mb']} / {m['after_mb']}  ({m['samples']} samples)")
+    stops = {path: figures[path].get("stop_seconds") for path in ("nginx", "django")}
+    print("scripts/serve stopped in: " + ", ".join(
+        f"{path} {'over 75 s (killed)' if seconds is None else f'{seconds} s'}" for path, seconds in stops.items()
+    ))
 
 
 if __name__ == "__main__":

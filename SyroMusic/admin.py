@@ -1,11 +1,14 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminTextareaWidget
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.html import format_html
 
+from .audio import lyrics
 from .library import uploads
 from .models import (
     Album,
@@ -14,8 +17,10 @@ from .models import (
     Collaborator,
     Follow,
     Genre,
+    Like,
     Playlist,
     PlaylistEntry,
+    PlayQueue,
     Profile,
     SearchHistory,
     Share,
@@ -220,10 +225,37 @@ class AudioFileInline(AudioFileFacts, admin.TabularInline):
         return False  # files come from a scan or from the upload field above
 
 
+class LrcField(forms.CharField):
+    """LRC text with "\n" line ends: a browser sends a textarea's as "\r\n", which would count as a change.
+    Not stripped, so that the line numbers of its problems are those staff see."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strip=False, **kwargs)
+
+    def to_python(self, value):
+        return super().to_python(value).replace("\r\n", "\n")
+
+
+# The problems of an LRC shown at most; past that, how many more there are.
+LRC_PROBLEMS_SHOWN = 20
+
+
 class SongForm(forms.ModelForm):
     audio_upload = forms.FileField(
         label="Add an audio file", required=False, widget=forms.FileInput(attrs={"accept": "audio/*"})
     )
+    lrc = LrcField(
+        label="Synced lyrics (LRC)", required=False, widget=AdminTextareaWidget(attrs={"rows": 12, "spellcheck": "false"}),
+        help_text="A line per line sung, each starting with its time: [01:02.30]Words. Times may come in any order "
+        "(they are sorted on save); header tags like [ar:…] and [offset:+500] are allowed. Empty: no synced lyrics. "
+        "Plain lyrics left empty are filled from these lines.",
+    )
+    lrc_upload = forms.FileField(
+        label="Or upload an .lrc file", required=False, widget=forms.FileInput(attrs={"accept": ".lrc,text/plain"})
+    )
+
+    # The "Lyrics" fieldset of the song's page, in this order.
+    LYRICS_FIELDS = ["lyrics", "lrc", "lrc_upload"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -231,11 +263,60 @@ class SongForm(forms.ModelForm):
             f"MP3, FLAC, Ogg Vorbis, Opus, M4A or WAV, up to {uploads.human_size(settings.AUDIO_UPLOAD_MAX_BYTES)}, "
             "checked by its content. Its lyrics are used when the song has none."
         )
+        self.fields["lrc_upload"].help_text = (
+            f"Up to {uploads.human_size(lyrics.SIDECAR_MAX_BYTES)}, UTF-8 or Latin-1: replaces the text above."
+        )
+        self.initial.setdefault("lrc", lyrics.format_lrc(self.instance.synced_lyrics))
 
     def clean_audio_upload(self):
         """The checked file (uploads.CheckedAudio), for save_related to attach once the song is saved."""
         upload = self.cleaned_data.get("audio_upload")
         return uploads.audio_upload_check(upload) if upload else None
+
+    def clean_lrc_upload(self):
+        """The uploaded file's text, decoded as scan_library reads a .lrc beside an audio file."""
+        upload = self.cleaned_data.get("lrc_upload")
+        if not upload:
+            return None
+        if upload.size > lyrics.SIDECAR_MAX_BYTES:
+            raise ValidationError(
+                f"“{upload.name}” is {uploads.human_size(upload.size)} ({upload.size:,} bytes); an LRC file may be "
+                f"up to {uploads.human_size(lyrics.SIDECAR_MAX_BYTES)}."
+            )
+        data = upload.read()
+        if b"\0" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ValidationError(f"“{upload.name}” is not a text file.")
+        return lyrics.decode_lrc(data)
+
+    def clean(self):
+        """The song's synced lyrics from the upload, else from the LRC text when it changed (so that lines
+        stored by a scan stay as they are while staff edit something else); the plain lyrics from them when
+        left empty."""
+        cleaned_data = super().clean()
+        if "lrc_upload" in self.errors or "lrc" in self.errors:
+            return cleaned_data
+        field = "lrc_upload" if cleaned_data["lrc_upload"] is not None else "lrc"
+        text = cleaned_data[field]
+        synced = self.instance.synced_lyrics
+        if field == "lrc" and not text.strip():
+            synced = None
+        elif field == "lrc_upload" or "lrc" in self.changed_data:
+            if problems := lyrics.check_lrc(text):
+                self.add_error(field, lrc_problem_messages(problems))
+                return cleaned_data
+            synced = [[time_ms, line] for time_ms, line in lyrics.parse_lrc(text)[1]]
+        self.instance.synced_lyrics = synced
+        if synced and "lyrics" in cleaned_data and not cleaned_data["lyrics"].strip():
+            cleaned_data["lyrics"] = lyrics.plain_lyrics(synced)
+        return cleaned_data
+
+
+def lrc_problem_messages(problems):
+    """check_lrc's problems as form errors: "line 7: …" each, the first LRC_PROBLEMS_SHOWN of them."""
+    messages = [f"line {number}: {message}" if number else message for number, message in problems[:LRC_PROBLEMS_SHOWN]]
+    if len(problems) > LRC_PROBLEMS_SHOWN:
+        messages.append(f"… and {len(problems) - LRC_PROBLEMS_SHOWN:,} more.")
+    return messages
 
 
 @admin.register(Song)
@@ -247,11 +328,19 @@ class SongAdmin(admin.ModelAdmin):
     search_fields = ["title", "artist__name", "album__title", "composer"]
     autocomplete_fields = ["album", "artist", "genre"]
     readonly_fields = ["created_at"]
+    exclude = ["synced_lyrics"]  # edited as LRC text: SongForm.lrc
     inlines = [AudioFileInline]
     list_per_page = 100
 
     def get_fields(self, request, obj=None):
         return without_upload_on_add(super().get_fields(request, obj), obj, "audio_upload")
+
+    def get_fieldsets(self, request, obj=None):
+        fields = self.get_fields(request, obj)
+        return [
+            (None, {"fields": [name for name in fields if name not in SongForm.LYRICS_FIELDS]}),
+            ("Lyrics", {"fields": SongForm.LYRICS_FIELDS}),
+        ]
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -425,3 +514,33 @@ class SearchHistoryAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "query"]
     autocomplete_fields = ["user"]
     readonly_fields = ["key"]
+
+
+@admin.register(Like)
+class LikeAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "thing", "liked_at"]
+    list_select_related = ["user", "song", "album", "artist"]
+    search_fields = ["user__username", "song__title", "album__title", "artist__name"]
+    autocomplete_fields = ["user", "song", "album", "artist"]
+    date_hierarchy = "liked_at"
+
+
+@admin.register(PlayQueue)
+class PlayQueueAdmin(admin.ModelAdmin):
+    """Queues are the listeners' own, written by their players: staff may look and delete, not edit
+    (an edit here would skip the checks the API makes: known songs, an index in range)."""
+
+    list_display = ["user", "length", "current_index", "position_ms", "updated_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+    readonly_fields = ["user", "song_ids", "current_index", "position_ms", "updated_at"]
+
+    @admin.display(description="songs")
+    def length(self, queue):
+        return len(queue.song_ids)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

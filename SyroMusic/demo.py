@@ -23,8 +23,10 @@ from .models import (
     AudioFile,
     Collaborator,
     Genre,
+    Like,
     Playlist,
     PlaylistEntry,
+    PlayQueue,
     Share,
     Song,
     make_slug,
@@ -84,9 +86,11 @@ EPOCH = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
 
 
 # Everything a seed writes, and so what --flush empties and what "the catalogue has data" means; with the
-# songs' audio files (rows only: the files stay where they are), which reference the songs.
+# songs' audio files (rows only: the files stay where they are), which reference the songs; and listeners'
+# likes and play queues, which name songs too (a flush starts ids again, so a queue kept would name new songs).
 CATALOGUE_MODELS = [
-    Share, Collaborator, PlaylistEntry, Playlist, AudioFile, Song, Album.genres.through, Album, Artist, Genre,
+    Share, Collaborator, PlaylistEntry, Playlist, Like, PlayQueue, AudioFile, Song, Album.genres.through, Album,
+    Artist, Genre,
 ]
 
 

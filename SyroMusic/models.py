@@ -97,6 +97,22 @@ class Genre(models.Model):
         return self.name
 
 
+class LikedMixin:
+    """with_liked(user): each row says whether the user likes it (`liked`), in the same query, for a list
+    page or an API page. Anonymous visitors get no annotation: they like nothing (see Like)."""
+
+    LIKE_FIELD = None  # the Like column that points at this model
+
+    def with_liked(self, user):
+        if user is None or not user.is_authenticated:
+            return self
+        return self.annotate(liked=Exists(Like.objects.filter(user=user, **{self.LIKE_FIELD: OuterRef("pk")})))
+
+
+class ArtistQuerySet(LikedMixin, models.QuerySet):
+    LIKE_FIELD = "artist"
+
+
 class Artist(models.Model):
     name = models.CharField(max_length=200, validators=[refuse_control_characters])
     sort_name = models.CharField(
@@ -110,6 +126,8 @@ class Artist(models.Model):
     image_url = models.URLField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     search_name = search_name("name")
+
+    objects = ArtistQuerySet.as_manager()
 
     class Meta:
         ordering = [Lower("sort_name"), "id"]
@@ -145,7 +163,9 @@ class Artist(models.Model):
         return reverse("music:artist-detail", args=[self.pk])
 
 
-class AlbumQuerySet(models.QuerySet):
+class AlbumQuerySet(LikedMixin, models.QuerySet):
+    LIKE_FIELD = "album"
+
     def for_listing(self):
         """Albums with their artist joined: enough for a row in any album list."""
         return self.select_related("artist")
@@ -258,7 +278,9 @@ def cover_file_name(content_hash, size=None):
     return f"covers/{content_hash[:2]}/{name}"
 
 
-class SongQuerySet(models.QuerySet):
+class SongQuerySet(LikedMixin, models.QuerySet):
+    LIKE_FIELD = "song"
+
     def for_listing(self):
         """Songs with album, album artist, song artist, genre and the file they play joined: one query
         for any song table (without lyrics and the file's waveform, which a row never shows)."""
@@ -276,6 +298,14 @@ class SongQuerySet(models.QuerySet):
 
     def most_popular(self):
         return self.order_by("-popularity", "-id")
+
+    def liked_by(self, user):
+        """The songs the user likes, the latest liked first, each with its `liked_at`."""
+        return (
+            self.filter(likes__user=user)
+            .annotate(liked_at=F("likes__liked_at"), like_id=F("likes__id"))
+            .order_by("-liked_at", "-like_id")
+        )
 
 
 class Song(models.Model):
@@ -871,3 +901,139 @@ class SearchHistory(models.Model):
 def may_listen(user):
     """Who may stream audio: logged-in listeners, and anonymous visitors when STREAM_ANONYMOUS is on."""
     return settings.STREAM_ANONYMOUS or (user is not None and user.is_authenticated)
+
+
+class LikeKind(models.TextChoices):
+    SONG = "song", "Song"
+    ALBUM = "album", "Album"
+    ARTIST = "artist", "Artist"
+
+
+class LikeQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The user's likes; nobody's for an anonymous visitor."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user)
+
+    def of_kind(self, kind):
+        return self.filter(**{f"{kind}__isnull": False})
+
+    def with_things(self):
+        """The liked song, album or artist with the names a row shows: one query for any list of likes."""
+        return self.select_related("song__artist", "song__album", "album__artist", "artist")
+
+    def newest_first(self):
+        return self.order_by("-liked_at", "-id")
+
+
+class Like(models.Model):
+    """A listener likes one song, album or artist: exactly one of the three is set, at most once each.
+
+    Likes are private: only their listener sees them (the API's /me/likes/, the pages' hearts)."""
+
+    Kind = LikeKind
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes")
+    song = models.ForeignKey(Song, on_delete=models.CASCADE, null=True, blank=True, related_name="likes")
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, null=True, blank=True, related_name="likes")
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, null=True, blank=True, related_name="likes")
+    liked_at = models.DateTimeField(default=timezone.now)
+
+    objects = LikeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-liked_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(song__isnull=False, album__isnull=True, artist__isnull=True)
+                    | Q(song__isnull=True, album__isnull=False, artist__isnull=True)
+                    | Q(song__isnull=True, album__isnull=True, artist__isnull=False)
+                ),
+                name="like_one_thing", violation_error_message="A like is of exactly one song, album or artist.",
+            ),
+            *(
+                models.UniqueConstraint(
+                    fields=["user", kind], condition=Q(**{f"{kind}__isnull": False}), name=f"like_{kind}_once",
+                    violation_error_message=f"You already like this {kind}.",
+                )
+                for kind in LikeKind.values
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "-liked_at", "-id"], name="like_user_recent_idx")]
+
+    def __str__(self):
+        return f"{self.user} likes {self.kind} {self.thing}"
+
+    @property
+    def kind(self):
+        return next(kind for kind in LikeKind.values if getattr(self, f"{kind}_id") is not None)
+
+    @property
+    def thing(self):
+        return getattr(self, self.kind)
+
+    @staticmethod
+    def kind_of(thing):
+        """"song", "album" or "artist" for a Song, Album or Artist."""
+        kinds = {Song: LikeKind.SONG, Album: LikeKind.ALBUM, Artist: LikeKind.ARTIST}
+        return kinds[type(thing)].value
+
+
+class PlayQueue(models.Model):
+    """A listener's play queue, kept on the server so it follows them between devices.
+
+    The whole queue is written at once (PUT): the last write wins. Song ids may repeat. A song deleted
+    from the catalogue drops out when the queue is next read (PlayQueue.without_missing)."""
+
+    # The most songs a queue holds, so that it stays one bounded row and one bounded answer.
+    MAX_SONGS = 1_000
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="play_queue")
+    song_ids = models.JSONField(default=list, blank=True, help_text="The songs' ids, in play order.")
+    current_index = models.IntegerField(null=True, blank=True, help_text="Which entry plays (0 = first); null for none.")
+    position_ms = models.IntegerField(default=0, help_text="How far into the current song.")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(current_index__isnull=True) | Q(current_index__gte=0), name="playqueue_current_index_gte_0",
+                violation_error_message="The current index cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(position_ms__gte=0), name="playqueue_position_ms_gte_0",
+                violation_error_message="The position cannot be negative.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Queue of {self.user}"
+
+    @classmethod
+    def of(cls, user):
+        """The user's queue, or an unsaved empty one."""
+        try:
+            return cls.objects.get(user=user)
+        except cls.DoesNotExist:
+            return cls(user=user, updated_at=None)
+
+    def without_missing(self, existing_ids):
+        """Drop the ids not in `existing_ids` (songs since deleted). The current entry stays the same song
+        when it is still there; when it went, the song after it plays (from its start), or the new last
+        one. Returns whether anything was dropped."""
+        kept = [song_id for song_id in self.song_ids if song_id in existing_ids]
+        if len(kept) == len(self.song_ids):
+            return False
+        current = self.current_index
+        if current is not None:
+            before = sum(1 for song_id in self.song_ids[:current] if song_id in existing_ids)
+            current_stays = current < len(self.song_ids) and self.song_ids[current] in existing_ids
+            if not current_stays:
+                self.position_ms = 0
+            current = min(before, len(kept) - 1) if kept else None
+        self.song_ids, self.current_index = kept, current
+        if current is None:
+            self.position_ms = 0
+        return True

@@ -106,7 +106,9 @@ class Kind:
     def queryset(self, user):
         """Result rows with what their lines show joined."""
         candidates = self.candidates(user)
-        return candidates.for_listing() if self.joined else candidates
+        rows = candidates.for_listing() if self.joined else candidates
+        # A listener's results say which they like (the API's `liked`), in the same query.
+        return rows if self.model is Playlist else rows.with_liked(user)
 
 
 KINDS = {

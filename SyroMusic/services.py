@@ -9,7 +9,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from . import caching
-from .models import AudioFile, Collaborator, Playlist, PlaylistEntry, Share, Song
+from .models import AudioFile, Collaborator, Like, Playlist, PlaylistEntry, PlayQueue, Share, Song
 from .playlist_files import match_items
 
 
@@ -101,3 +101,64 @@ def song_pick_audio(*, song_ids):
     if changed:
         caching.bump(caching.CATALOGUE)  # bulk writes send no model signals
     return changed
+
+
+def like_set(*, user, thing, liked):
+    """The user likes (liked=True) or no longer likes a song, album or artist. Idempotent: liking twice
+    keeps the first like (and its time); unliking what is not liked does nothing. The pages' hearts and
+    the API's PUT/DELETE both come here. Returns whether the user now likes it."""
+    kind = Like.kind_of(thing)
+    if liked:
+        # get_or_create: a second request racing this one finds the row the unique constraint kept.
+        Like.objects.get_or_create(user=user, **{kind: thing})
+    else:
+        Like.objects.filter(user=user, **{kind: thing}).delete()
+    return liked
+
+
+def queue_load(*, user):
+    """The user's play queue (an empty unsaved one if they have none) with `songs`: the Song of each
+    entry, in order, ready for a row (Song.for_listing). Songs deleted from the catalogue since the
+    queue was written drop out of it here, and the stored queue is updated (its updated_at kept: it is
+    the same queue, minus what can no longer play)."""
+    queue = PlayQueue.of(user)
+    by_id = Song.objects.for_listing().in_bulk(set(queue.song_ids))
+    if queue.without_missing(by_id.keys()) and queue.pk is not None:
+        PlayQueue.objects.filter(pk=queue.pk).update(
+            song_ids=queue.song_ids, current_index=queue.current_index, position_ms=queue.position_ms
+        )
+    queue.songs = [by_id[song_id] for song_id in queue.song_ids]
+    return queue
+
+
+def queue_replace(*, user, song_ids, current=None, position_ms=0):
+    """Replace the user's play queue with these songs (ids, in order; repeats allowed), the entry that
+    plays (0-based index, or None) and how far into it. The last write wins: a client sends the whole
+    queue, and no merge is attempted. Raises ValidationError naming each field it refuses."""
+    song_ids = list(song_ids)
+    errors = {}
+    if len(song_ids) > PlayQueue.MAX_SONGS:
+        errors["songs"] = [f"A queue holds at most {PlayQueue.MAX_SONGS:,} songs; got {len(song_ids):,}."]
+    else:
+        known = set(Song.objects.filter(pk__in=set(song_ids)).values_list("pk", flat=True))
+        unknown = sorted(set(song_ids) - known)
+        if unknown:
+            listed = ", ".join(map(str, unknown[:20])) + (", ..." if len(unknown) > 20 else "")
+            errors["songs"] = [f"No song has the id {listed}." if len(unknown) == 1 else f"No songs have the ids {listed}."]
+    if current is not None and not 0 <= current < len(song_ids):
+        errors["current"] = [
+            "The queue is empty: current must be null." if not song_ids
+            else f"Must be null or between 0 and {len(song_ids) - 1} (an index into songs); got {current}."
+        ]
+    if position_ms < 0:
+        errors["position_ms"] = [f"Cannot be negative; got {position_ms}."]
+    if errors:
+        raise ValidationError(errors)
+    queue, _ = PlayQueue.objects.update_or_create(
+        user=user,
+        defaults={
+            "song_ids": song_ids, "current_index": current, "position_ms": position_ms if current is not None else 0,
+            "updated_at": timezone.now(),
+        },
+    )
+    return queue

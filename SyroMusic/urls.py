@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import path, re_path
 
-from .views import accounts, catalogue, media, playlists, search
+from .views import accounts, catalogue, likes, media, playlists, search
 
 app_name = "music"
 
@@ -26,6 +26,8 @@ urlpatterns = [
     path("music/playlists/<int:pk>/share/", playlists.playlist_share_view, name="playlist-share"),
     path("music/playlists/<int:pk>/entries/<int:entry_id>/remove/", playlists.entry_remove, name="entry-remove"),
     path("music/playlists/<int:pk>/entries/<int:entry_id>/move/", playlists.entry_move, name="entry-move"),
+    path("music/liked/", likes.liked_songs, name="liked-songs"),
+    re_path(r"^music/likes/(?P<kind>songs|albums|artists)/(?P<pk>[0-9]{1,18})/$", likes.like, name="like"),
     path("music/search/", search.search_page, name="search"),
     path("music/search/suggest/", search.search_suggest, name="search-suggest"),
     path("music/search/history/clear/", search.search_history_clear, name="search-history-clear"),

@@ -1,4 +1,5 @@
-"""The catalogue: genres, artists, albums and songs. Reads are the same for everyone and cached."""
+"""The catalogue: genres, artists, albums and songs. Reads are the same for every anonymous visitor and cached;
+a logged-in listener's say which rows they like (`liked`), so they are not."""
 
 import django_filters
 from django.db.models.functions import Lower
@@ -43,7 +44,13 @@ class GenreViewSet(CatalogueViewSet):
     ordering_fields = {"name": "name", "id": "id"}
 
 
-class ArtistViewSet(CatalogueViewSet):
+class LikeableViewSet(CatalogueViewSet):
+    def get_queryset(self):
+        # Each row says whether the listener asking likes it: an EXISTS in the page's own query.
+        return super().get_queryset().with_liked(self.request.user)
+
+
+class ArtistViewSet(LikeableViewSet):
     """Artists, filed by sort name ("The Beatles" under B)."""
 
     queryset = Artist.objects.all()
@@ -61,11 +68,11 @@ class ArtistViewSet(CatalogueViewSet):
     def albums(self, request, pk=None):
         """The artist's albums, newest first."""
         artist = get_object_or_404(Artist, pk=pk)
-        albums = artist.albums.for_listing().with_genres().newest_first()
+        albums = artist.albums.for_listing().with_genres().with_liked(request.user).newest_first()
         return self.nested_page(albums, serializers.AlbumSerializer)
 
 
-class AlbumViewSet(CatalogueViewSet):
+class AlbumViewSet(LikeableViewSet):
     """Albums, with their artist's name and their genres."""
 
     queryset = Album.objects.for_listing().with_genres()
@@ -83,10 +90,11 @@ class AlbumViewSet(CatalogueViewSet):
     def songs(self, request, pk=None):
         """The album's songs in tracklist order (disc, then track)."""
         album = get_object_or_404(Album, pk=pk)
-        return self.nested_page(album.songs.for_listing().in_tracklist_order(), serializers.SongSerializer)
+        songs = album.songs.for_listing().with_liked(request.user).in_tracklist_order()
+        return self.nested_page(songs, serializers.SongSerializer)
 
 
-class SongViewSet(CatalogueViewSet):
+class SongViewSet(LikeableViewSet):
     """Songs, with album, artist and genre names: no extra call per row."""
 
     queryset = Song.objects.for_listing()

@@ -70,6 +70,17 @@ class ConstraintCheckingSerializer:
         return attrs
 
 
+class LikedField(serializers.BooleanField):
+    """Whether the listener asking likes the row: the viewsets annotate it (with_liked) for a logged-in
+    listener, in the same query as the rows; anonymous visitors like nothing."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, help_text="You like it (always false when you are not logged in).", **kwargs)
+
+    def get_attribute(self, instance):
+        return getattr(instance, "liked", False)
+
+
 class CatalogueSerializer(KnownFieldsOnly, ConstraintCheckingSerializer, serializers.HyperlinkedModelSerializer):
     web_url = PageUrlField()
 
@@ -91,12 +102,13 @@ class GenreSerializer(KnownFieldsOnly, ConstraintCheckingSerializer, serializers
 class ArtistSerializer(CatalogueSerializer):
     slug = serializers.CharField(read_only=True, help_text="Made from the name.")
     albums_url = serializers.HyperlinkedIdentityField(view_name="api:artist-albums", read_only=True)
+    liked = LikedField()
 
     class Meta:
         model = Artist
         fields = [
             "id", "url", "web_url", "albums_url", "name", "sort_name", "slug", "country", "year_formed", "bio",
-            "image_url", "created_at",
+            "image_url", "liked", "created_at",
         ]
         read_only_fields = ["created_at"]
         extra_kwargs = {
@@ -120,6 +132,7 @@ class AlbumSerializer(CatalogueSerializer):
     artist_url = serializers.HyperlinkedRelatedField(source="artist", view_name="api:artist-detail", read_only=True)
     genres = serializers.SlugRelatedField(slug_field="slug", queryset=Genre.objects.all(), many=True, required=False)
     songs_url = serializers.HyperlinkedIdentityField(view_name="api:album-songs", read_only=True)
+    liked = LikedField()
     slug = serializers.CharField(read_only=True, help_text="Made from the title.")
     cover = serializers.SerializerMethodField(
         help_text="The album's own cover in each stored width (absolute URLs); null without one (see cover_url)."
@@ -129,7 +142,7 @@ class AlbumSerializer(CatalogueSerializer):
         model = Album
         fields = [
             "id", "url", "web_url", "songs_url", "title", "slug", "artist", "artist_name", "artist_url",
-            "release_date", "album_type", "genres", "cover", "cover_url", "label", "created_at",
+            "release_date", "album_type", "genres", "cover", "cover_url", "label", "liked", "created_at",
         ]
         read_only_fields = ["created_at"]
         extra_kwargs = {"url": {"view_name": "api:album-detail"}}
@@ -166,13 +179,14 @@ class SongSerializer(CatalogueSerializer):
         "anonymous streaming); null when it is not playable."
     )
     audio = AudioFactsSerializer(read_only=True, allow_null=True, help_text="The file it plays; null when none.")
+    liked = LikedField()
 
     class Meta:
         model = Song
         fields = [
             "id", "url", "web_url", "title", "album", "album_title", "album_url", "artist", "artist_name",
             "artist_url", "disc_number", "track_number", "duration_ms", "explicit", "composer", "genre",
-            "release_year", "popularity", "playable", "audio_url", "audio", "created_at",
+            "release_year", "popularity", "playable", "audio_url", "audio", "liked", "created_at",
         ]
         read_only_fields = ["created_at"]
         extra_kwargs = {"url": {"view_name": "api:song-detail"}}

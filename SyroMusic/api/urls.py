@@ -1,10 +1,10 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from SyroMusic.web.middleware import allow_inline_styles
 
-from . import accounts, catalogue, playlists, search
+from . import accounts, catalogue, listening, playlists, search
 
 app_name = "api"
 
@@ -15,9 +15,12 @@ router.register("albums", catalogue.AlbumViewSet, basename="album")
 router.register("songs", catalogue.SongViewSet, basename="song")
 router.register("playlists", playlists.PlaylistViewSet, basename="playlist")
 router.register("me/playlists", playlists.MyPlaylistViewSet, basename="me-playlists")
+router.register("me/likes", listening.MyLikeViewSet, basename="me-likes")
 
 urlpatterns = [
     path("me/", accounts.me, name="me"),
+    path("me/queue/", listening.queue, name="me-queue"),
+    re_path(r"^me/likes/(?P<kind>songs|albums|artists)/(?P<pk>[0-9]{1,18})/$", listening.like, name="me-like"),
     path("users/<str:username>/", accounts.user_profile, name="user"),
     path("search/", search.search, name="search"),
     path("search/history/", search.search_history, name="search-history"),

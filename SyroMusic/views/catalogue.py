@@ -41,7 +41,7 @@ def artist_list(request):
 
 @cache_page_for_visitors(caching.CATALOGUE)
 def artist_detail(request, pk):
-    artist = get_object_or_404(Artist, pk=pk)
+    artist = get_object_or_404(Artist.objects.with_liked(request.user), pk=pk)
     context = {
         "artist": artist,
         "top_songs": artist.songs.for_listing().most_popular()[:10],
@@ -58,7 +58,7 @@ def album_list(request):
 
 @cache_page_for_visitors(caching.CATALOGUE)
 def album_detail(request, pk):
-    album = get_object_or_404(Album.objects.for_listing().with_genres(), pk=pk)
+    album = get_object_or_404(Album.objects.for_listing().with_genres().with_liked(request.user), pk=pk)
     songs = list(album.songs.for_listing().in_tracklist_order())
     context = {
         "album": album,
@@ -82,7 +82,7 @@ def song_list(request):
 
 @cache_page_for_visitors(*BOTH)
 def song_detail(request, pk):
-    song = get_object_or_404(Song.objects.for_page(), pk=pk)
+    song = get_object_or_404(Song.objects.for_page().with_liked(request.user), pk=pk)
     playlists = (
         Playlist.objects.visible_to(request.user)
         .filter(entries__song=song)

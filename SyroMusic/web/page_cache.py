@@ -165,15 +165,19 @@ def api_read(*areas):
     """Cache a DRF read of public data (the catalogue) until one of `areas` changes.
 
     For a viewset method: authentication, permissions and throttling have run
-    before it (every request still counts against the rate limit). The answer
-    must not depend on who asks; only JSON is cached (the browsable API page
-    carries the visitor's name and CSRF token).
+    before it (every request still counts against the rate limit). Only anonymous
+    reads are cached: a logged-in listener's answer says what they like (`liked`).
+    Only JSON is cached (the browsable API page carries the visitor's name and CSRF token).
     """
 
     def decorator(method):
         @functools.wraps(method)
         def wrapper(self, request, *args, **kwargs):
-            if request.method != "GET" or getattr(request.accepted_renderer, "format", None) != "json":
+            if (
+                request.method != "GET"
+                or request.user.is_authenticated
+                or getattr(request.accepted_renderer, "format", None) != "json"
+            ):
                 return method(self, request, *args, **kwargs)
             key = "api-" + _page_key(request, versions(areas or AREAS))
             entry = cache.get(key)

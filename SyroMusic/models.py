@@ -290,6 +290,11 @@ class SongQuerySet(LikedMixin, models.QuerySet):
         """One song with everything its page shows: for_listing's joins and the lyrics."""
         return self.select_related("album__artist", "artist", "genre", "audio").defer("audio__peaks")
 
+    def for_player_details(self):
+        """What the player loads for the song it plays, beyond its row: the lyrics and the file's waveform
+        peaks (add with_liked(user) for the heart)."""
+        return self.select_related("audio").only("id", "lyrics", "synced_lyrics", "audio__peaks")
+
     def playable(self):
         return self.filter(audio__isnull=False)
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import path, re_path
 
-from .views import accounts, catalogue, likes, media, playlists, search
+from .views import accounts, catalogue, likes, media, player, playlists, search
 
 app_name = "music"
 
@@ -28,6 +28,8 @@ urlpatterns = [
     path("music/playlists/<int:pk>/entries/<int:entry_id>/move/", playlists.entry_move, name="entry-move"),
     path("music/liked/", likes.liked_songs, name="liked-songs"),
     re_path(r"^music/likes/(?P<kind>songs|albums|artists)/(?P<pk>[0-9]{1,18})/$", likes.like, name="like"),
+    path("player/tracks/", player.player_tracks, name="player-tracks"),
+    re_path(r"^player/tracks/(?P<pk>[0-9]{1,18})/$", player.player_track, name="player-track"),
     path("music/search/", search.search_page, name="search"),
     path("music/search/suggest/", search.search_suggest, name="search-suggest"),
     path("music/search/history/clear/", search.search_history_clear, name="search-history-clear"),

@@ -5,7 +5,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from SyroMusic.models import Album, AudioFormat
+from SyroMusic.models import Album, AudioFormat, may_listen
 from SyroMusic.web.page_cache import csrf_input
 
 register = template.Library()
@@ -72,6 +72,43 @@ def playable_mark(song):
         '<span class="playable" title="Playable"><span aria-hidden="true">♪</span>'
         '<span class="visually-hidden"> (playable)</span></span>'
     )
+
+
+@register.simple_tag
+def play_button(song):
+    """A song row's first cell: the button the player (player.js) plays the row's list from; a mark instead
+    for a song without audio. No query: the row's own audio column says which."""
+    if not song.is_playable:
+        return mark_safe(
+            '<span class="play-button unplayable" title="Not playable"><span aria-hidden="true">–</span>'
+            '<span class="visually-hidden">Not playable</span></span>'
+        )
+    return format_html(
+        '<button type="button" class="play-button needs-js" data-play-song="{}" aria-label="Play {}">'
+        '<span aria-hidden="true">▶</span></button>',
+        song.pk, song.title,
+    )
+
+
+@register.simple_tag
+def queue_menu(song):
+    """A song row's last cell: "Play next" and "Add to queue" (player.js); nothing for a song without audio."""
+    if not song.is_playable:
+        return ""
+    return format_html(
+        '<details class="row-menu needs-js"><summary aria-label="More for {}"><span aria-hidden="true">⋯</span>'
+        '</summary><div class="row-menu-items"><button type="button" data-queue-next="{}">Play next</button>'
+        '<button type="button" data-queue-add="{}">Add to queue</button></div></details>',
+        song.title, song.pk, song.pk,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def may_listen_flag(context):
+    """ "1" when the visitor may stream audio, else "0" (base.html tells player.js). An anonymous visitor's
+    user comes without a query (no session cookie), and the page cache keys pages by this setting."""
+    request = context.get("request")
+    return "1" if may_listen(getattr(request, "user", None)) else "0"
 
 
 def iso_duration(milliseconds):

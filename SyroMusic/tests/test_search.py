@@ -28,8 +28,8 @@ def names(response, kind):
     """The result names of one type, in page order, from the search page's HTML."""
     html = text(response)
     if kind == "song":
-        section = html.split('<table class="songs">', 1)[1].split("</table>", 1)[0]
-        return re.findall(r'<tr>\s*<td><a href="/music/songs/\d+/">([^<]+)</a>', section)
+        section = html.split('<table class="songs" data-play-list>', 1)[1].split("</table>", 1)[0]
+        return re.findall(r'<tr [^>]*>\s*<td class="row-play">.*?</td>\s*<td><a href="/music/songs/\d+/">([^<]+)</a>', section)
     match = re.search(rf'<section class="search-results" aria-labelledby="results-{kind}">(.*?)</section>', html, re.S)
     if match is None and 'class="card-list results"' in html and f'"/music/{kind}s/' in html:
         match = re.search(r'<ul class="card-list results">(.*?)</ul>', html, re.S)

@@ -45,6 +45,7 @@ def artist_detail(request, pk):
     context = {
         "artist": artist,
         "top_songs": artist.songs.for_listing().most_popular()[:10],
+        "may_listen": may_listen(request.user),
         **paginate(request, artist.albums.in_discography_order(), DISCOGRAPHY_PER_PAGE),
     }
     return render(request, "syromusic/artist_detail.html", context)

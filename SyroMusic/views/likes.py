@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from SyroMusic.models import Album, Artist, Song
+from SyroMusic.models import Album, Artist, Song, may_listen
 from SyroMusic.services import like_set
 
 from .common import paginate, safe_next
@@ -26,4 +26,8 @@ def like(request, kind, pk):
 def liked_songs(request):
     songs = Song.objects.for_listing().liked_by(request.user)
     # Counted each time: the cached counts follow the catalogue's version, not a listener's hearts.
-    return render(request, "syromusic/liked_songs.html", paginate(request, songs, LIKED_SONGS_PER_PAGE, count=songs.count()))
+    context = {
+        **paginate(request, songs, LIKED_SONGS_PER_PAGE, count=songs.count()),
+        "may_listen": may_listen(request.user),
+    }
+    return render(request, "syromusic/liked_songs.html", context)

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from SyroMusic import playlist_files
-from SyroMusic.models import Collaborator, Need, Playlist, PlaylistEntry
+from SyroMusic.models import Collaborator, Need, Playlist, PlaylistEntry, may_listen
 from SyroMusic.services import playlist_import_file, playlist_share
 from SyroMusic.web.limits import DOWNLOADS, SHARES, take_download
 from SyroMusic.web.page_cache import cache_page_for_visitors
@@ -50,6 +50,7 @@ def playlist_detail(request, pk):
         "can_manage": playlist.allows(request.user, Need.MANAGE),
         "entry_count": totals["count"],
         "total_duration_ms": totals["duration_ms"] or 0,
+        "may_listen": may_listen(request.user),
         **paginate(request, playlist.entries_in_order(), ENTRIES_PER_PAGE, areas=BOTH, count=totals["count"]),
     }
     return render(request, "syromusic/playlist_detail.html", context)

@@ -4,57 +4,19 @@ Screenshots land in test-artifacts/. Without Chromium these tests are skipped wi
 message, except under CI=true, where that is a failure.
 """
 
-import os
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
+from . import browser as chromium_tools
+from .browser import shot, wait_for_page
 from .factories import seed_catalogue
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def _missing():
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright is not installed (pip install -r requirements-dev.txt)"
-    if not os.access(CHROMIUM, os.X_OK):
-        return "Chromium is not installed (apt-get install chromium)"
-    return None
 
 
 @pytest.fixture(scope="module")
 def browser():
-    reason = _missing()
-    if reason:
-        if os.environ.get("CI", "").lower() in ("1", "true"):
-            pytest.fail(f"browser tests cannot run under CI: {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop running in this thread, and Django refuses
-    # database work in a thread with a running loop. The tests' own database work is
-    # synchronous setup, so let it through for this module only.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            yield chromium
-            chromium.close()
-    finally:
-        if previous is None:
-            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+    with chromium_tools.chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture
@@ -82,32 +44,27 @@ def open_page(browser, live_server, catalogue):
         page.close()
 
 
-def shot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
 def test_a_listener_browses_home_artists_artist_album_song(open_page):
     page = open_page("/")
     assert page.title() == "SyroMusic · the music catalogue"
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Artists").click()
-    page.wait_for_url("**/music/artists/")
+    wait_for_page(page, "**/music/artists/")
     assert page.locator("h1").inner_text() == "Artists"
     artist_link = page.locator(".artist-card > a").nth(3)
     artist_name = artist_link.locator(".artist-name").inner_text()
     artist_link.click()
-    page.wait_for_url(re.compile(r"/music/artists/\d+/$"))
+    wait_for_page(page, re.compile(r"/music/artists/\d+/$"))
     assert page.locator("h1").inner_text() == artist_name
     assert page.title() == f"{artist_name} · SyroMusic"
     page.locator(".album-card > a").first.click()
-    page.wait_for_url(re.compile(r"/music/albums/\d+/$"))
+    wait_for_page(page, re.compile(r"/music/albums/\d+/$"))
     album_title = page.locator("h1").inner_text()
     assert page.title().startswith(f"{album_title} by ")
     assert page.get_by_role("heading", name="Tracklist").is_visible()
     song_link = page.locator("table.tracklist tbody a").first
     song_title = song_link.inner_text()
     song_link.click()
-    page.wait_for_url(re.compile(r"/music/songs/\d+/$"))
+    wait_for_page(page, re.compile(r"/music/songs/\d+/$"))
     assert page.locator("h1").inner_text().startswith(song_title)
     assert page.locator(".facts").get_by_text(album_title).is_visible()
 
@@ -117,22 +74,22 @@ def test_a_listener_pages_through_songs_and_filters_by_genre(open_page):
     assert page.locator(".page-of").inner_text() == "Page 1 of 40"
     pagination = page.get_by_role("navigation", name="Song pages")
     pagination.get_by_role("link", name="Next ›").click()
-    page.wait_for_url("**/music/songs/?page=2")
+    wait_for_page(page, "**/music/songs/?page=2")
     assert page.locator(".page-of").inner_text() == "Page 2 of 40"
     pagination.get_by_role("link", name="Last »").click()
-    page.wait_for_url("**/music/songs/?page=40")
+    wait_for_page(page, "**/music/songs/?page=40")
     assert page.locator("table.songs tbody tr").count() == 50
 
     # Choosing a genre applies at once (JavaScript); the count and the pages follow the filter.
     page.select_option("#id_genre", "jazz")
-    page.wait_for_url(re.compile(r"genre=jazz"))
+    wait_for_page(page, re.compile(r"genre=jazz"))
     count = int(page.locator(".count").inner_text().split()[0].replace(",", ""))
     assert 0 < count < 2000
-    genres = {cell.inner_text() for cell in page.locator("table.songs tbody tr td:nth-child(1) a").all()}
+    genres = {cell.inner_text() for cell in page.locator("table.songs tbody tr td:nth-child(2) a").all()}
     assert genres  # rows are shown
     if count > 50:
         page.get_by_role("navigation", name="Song pages").get_by_role("link", name="Next ›").click()
-        page.wait_for_url(re.compile(r"genre=jazz.*page=2|page=2.*genre=jazz"))
+        wait_for_page(page, re.compile(r"genre=jazz.*page=2|page=2.*genre=jazz"))
 
 
 def test_the_keyboard_reaches_the_content_through_the_skip_link(open_page):
@@ -167,20 +124,20 @@ def test_a_listener_logs_in_creates_a_playlist_adds_songs_and_reorders_by_drag_a
     page.fill("#id_username", "dana")
     page.fill("#id_password", "violet-harbour-77")
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/")
+    wait_for_page(page, "**/")
     page.get_by_role("link", name="New playlist").click()
     page.fill("#id_name", "Drag test")
     page.get_by_role("button", name="Create playlist").click()
-    page.wait_for_url(re.compile(r"/music/playlists/\d+/$"))
+    wait_for_page(page, re.compile(r"/music/playlists/\d+/$"))
     playlist_url = page.url
     for song in songs:
         page.goto(page.url.split("/music/")[0] + song.get_absolute_url())
         page.select_option("#add-playlist", label="Drag test")
         page.get_by_role("button", name="Add", exact=True).click()
-        page.wait_for_url(re.compile(rf"/music/songs/{song.pk}/$"))
+        wait_for_page(page, re.compile(rf"/music/songs/{song.pk}/$"))
         assert "Added “" in page.locator(".messages").inner_text()
     page.goto(playlist_url)
-    titles = lambda: page.locator("table.tracklist tbody tr td:nth-child(2) a").all_inner_texts()
+    titles = lambda: page.locator("table.tracklist tbody tr td:nth-child(3) a").all_inner_texts()
     assert titles() == [song.title for song in songs]
     # Drag the last row onto the first: it becomes first.
     page.drag_and_drop("table.tracklist tbody tr:nth-child(3)", "table.tracklist tbody tr:nth-child(1)")
@@ -188,13 +145,13 @@ def test_a_listener_logs_in_creates_a_playlist_adds_songs_and_reorders_by_drag_a
     from playwright.sync_api import expect
 
     # A locator assertion, not page.wait_for_function: the page's CSP forbids evaluating strings.
-    expect(page.locator("table.tracklist tbody tr").first.locator("td:nth-child(2) a")).to_have_text(songs[2].title)
+    expect(page.locator("table.tracklist tbody tr").first.locator("td:nth-child(3) a")).to_have_text(songs[2].title)
     assert titles() == [songs[2].title, songs[0].title, songs[1].title]
     positions = list(Playlist.objects.get(name="Drag test").entries.order_by("position").values_list("song_id", flat=True))
     assert positions == [songs[2].pk, songs[0].pk, songs[1].pk]
     # The same with the keyboard-reachable buttons, no dragging.
     page.get_by_role("button", name=f"Move {songs[2].title} down").click()
-    page.wait_for_load_state("load")
+    expect(page.locator("table.tracklist tbody tr").first.locator("td:nth-child(3) a")).to_have_text(songs[0].title)
     assert titles()[:2] == [songs[0].title, songs[2].title]
 
 
@@ -232,7 +189,7 @@ def test_the_header_box_suggests_as_you_type_and_the_keyboard_picks_one(open_pag
     expect(box).to_have_attribute("aria-activedescendant", "site-search-suggestion-0")
     shot(page, "search-suggestions")
     box.press("Enter")
-    page.wait_for_url(re.compile(rf"/music/artists/{artist.pk}/$"))
+    wait_for_page(page, re.compile(rf"/music/artists/{artist.pk}/$"))
     expect(page.locator("h1")).to_have_text("Led Zeppelin")
 
 
@@ -247,7 +204,7 @@ def test_without_javascript_the_header_box_is_a_plain_search_form(browser, live_
     page.goto(live_server.url + "/")
     page.get_by_role("combobox", name="Search the catalogue").fill("beyonce")
     page.get_by_role("search").first.get_by_role("button", name="Search").click()
-    page.wait_for_url(re.compile(r"/music/search/\?q=beyonce$"))
+    wait_for_page(page, re.compile(r"/music/search/\?q=beyonce$"))
     expect(page.get_by_role("heading", name="Artists")).to_be_visible()
     expect(page.locator("#results-artist + ul li a").first).to_have_text("Beyoncé")
     context.close()
@@ -266,8 +223,9 @@ def test_the_scripts_run_again_after_new_content_without_binding_anything_twice(
     assert len(modules) >= 4
     # What boosted navigation (htmx) will do: run every module's init again, and announce swapped-in
     # content (here a fresh copy of the header search form) with htmx:load.
-    for src in modules:
-        page.evaluate("async src => (await import(src)).init(document)", src)
+    # The page modules export init(root); the player's and navigation's run once, outside #page.
+    initialised = [src for src in modules if page.evaluate("async src => { const m = await import(src); if (m.init) { m.init(document); return true; } return false; }", src)]
+    assert len(initialised) == 4, initialised
     page.evaluate("""() => {
         const form = document.querySelector("form.site-search");
         const fresh = form.cloneNode(true);

@@ -38,7 +38,13 @@ function bind(row) {
     body.append("position", row.dataset.position);
     body.append("csrfmiddlewaretoken", dragged.querySelector("input[name=csrfmiddlewaretoken]").value);
     fetch(dragged.dataset.moveUrl, { method: "POST", body, credentials: "same-origin" }).then((response) => {
-      if (response.ok) {
+      if (!response.ok) {
+        return;
+      }
+      // The page again, with the new order: through htmx when it is here, so the player keeps playing.
+      if (window.htmx) {
+        window.htmx.ajax("GET", window.location.href, { target: "#page", select: "#page", swap: "outerHTML" });
+      } else {
         window.location.reload();
       }
     });

@@ -1,0 +1,132 @@
+"""What the tests in real headless Chromium (Debian's, driven by Playwright) share: launching it, watching a
+page for errors, logging in, and songs with real audio to play.
+
+Without Chromium the browser tests are skipped with a message, except under CI=true, where that is a failure.
+"""
+
+import contextlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from SyroMusic.audio.probe import probe
+from SyroMusic.models import AudioFile
+from SyroMusic.services import song_pick_audio
+
+from .audio_files import make_audio
+from .factories import make_album, make_song
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+# The player's tests start audio from script, as a listener's click would.
+PLAYER_ARGS = [*ARGS, "--autoplay-policy=no-user-gesture-required"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PASSWORD = "correct horse battery"
+WAIT_MS = 60_000
+
+
+def missing():
+    """Why Chromium cannot run here, or None."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed (pip install -r requirements-dev.txt)"
+    if not os.access(CHROMIUM, os.X_OK):
+        return "Chromium is not installed (apt-get install chromium)"
+    return None
+
+
+@contextlib.contextmanager
+def chromium(args=ARGS):
+    """A running Chromium for a fixture to yield; skips (fails under CI=true) when there is none."""
+    reason = missing()
+    if reason:
+        if os.environ.get("CI", "").lower() in ("1", "true"):
+            pytest.fail(f"browser tests cannot run under CI: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread, and Django refuses database work
+    # in a thread with a running loop. The tests' own database work is synchronous setup: let it through.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(args))
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def watch(page):
+    """A list that collects the page's console errors, uncaught exceptions and CSP violations from now on."""
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def shot(page, name, *, full_page=True):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
+def log_in(page, base_url, username, *, password=PASSWORD, next_path="/"):
+    """Log in through the login page, and land on next_path."""
+    page.goto(f"{base_url}/accounts/login/?next={next_path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.locator("main").get_by_role("button", name="Log in").click()
+    wait_for_page(page, f"{base_url}{next_path}")
+
+
+def wait_for_page(page, url, *, timeout=WAIT_MS):
+    """Wait until the page at `url` is in. htmx changes the address before it swaps the new page in, and
+    keeps #page aria-busy until it has."""
+    page.wait_for_url(url, timeout=timeout)
+    page.wait_for_function(
+        "() => { const page = document.getElementById('page'); return !page || !page.hasAttribute('aria-busy'); }",
+        timeout=timeout,
+    )
+
+
+def playable_songs(directory, titles, *, seconds=4, album=None, **song_fields):
+    """Songs on one album, in this order, each with a real MP3 of `seconds` (22 kHz stereo), peaks included."""
+    album = album or make_album("Test Pressing")
+    songs = []
+    for number, title in enumerate(titles, start=1):
+        path = make_audio(
+            directory, f"{number:02d} {title}", format="mp3", seconds=seconds, sample_rate=22050, channels=2,
+            seed=number,
+        )
+        facts = probe(path)
+        stat = path.stat()
+        song = make_song(title, album=album, track_number=number, duration_ms=facts.duration_ms, **song_fields)
+        AudioFile.objects.create(
+            song=song, path=str(path), format=facts.format, codec=facts.codec, bitrate=facts.bitrate,
+            sample_rate=facts.sample_rate, channels=facts.channels, duration_ms=facts.duration_ms, size=stat.st_size,
+            mtime_ns=stat.st_mtime_ns, content_hash=facts.content_hash, peaks=facts.peaks,
+        )
+        songs.append(song)
+    song_pick_audio(song_ids=[song.pk for song in songs])
+    for song in songs:
+        song.refresh_from_db()
+    return songs
+
+
+
+def leave(page):
+    """Before the test's database is flushed: pause the player, wait for its queue to reach the server, and
+    refuse every later request (a page closing saves its queue), so none meets a database being torn down."""
+    if not page.is_closed() and page.url.startswith("http"):
+        page.evaluate("async () => { const p = window.syroPlayer; if (!p) return; p.pause(); await p.sync(); }")
+    page.context.route("**/*", lambda route: route.abort())

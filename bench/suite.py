@@ -421,6 +421,12 @@ def default_rows():
         kind = "list" if path in API_LIST_PATHS else "detail"
         rows.append({"url": url, "type": "json", "kind": kind, "page1": kind == "list" and page1,
                      "before": f"/bench/before{url}" if url in ("/api/v1/songs/", "/api/v1/albums/") else None})
+    # What the player asks for: an album to play, an artist's songs (up to 1,000), a page's rows, one song's details.
+    tracks = reverse("music:player-tracks")
+    some_ids = ",".join(map(str, Song.objects.order_by("id").values_list("id", flat=True)[:50]))
+    for url in (f"{tracks}?album={first(Album.objects)}", f"{tracks}?artist={first(Artist.objects)}", f"{tracks}?ids={some_ids}",
+                reverse("music:player-track", args=[first(Song.objects)])):
+        rows.append({"url": url, "type": "json", "kind": "detail", "page1": False, "before": None, "optional": True})
     search = ["/music/search/?q=beatles", "/music/search/?q=midnight", "/api/v1/search/?q=beatles",
               "/api/v1/search/?q=midnight"]
     search.append(reverse("music:search-suggest") + "?q=mid")

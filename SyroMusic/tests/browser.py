@@ -7,9 +7,11 @@ Without Chromium the browser tests are skipped with a message, except under CI=t
 import contextlib
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
+from django.core.handlers.wsgi import WSGIHandler
 
 from SyroMusic.audio.probe import probe
 from SyroMusic.models import AudioFile
@@ -28,6 +30,34 @@ PLAYER_ARGS = [*ARGS, "--autoplay-policy=no-user-gesture-required"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "correct horse battery"
 WAIT_MS = 60_000
+
+
+# Requests the live server is answering now. A browser's request may still be in a server thread when its
+# test ends, and SQLite's shared in-memory database then refuses the flush between tests ("database table
+# is locked"): the tests' teardown waits for the count to reach 0 (server_idle) after closing the browser.
+_answering = threading.Condition()
+_in_flight = [0]
+_wsgi_call = WSGIHandler.__call__
+
+
+def _counted_call(self, environ, start_response):
+    with _answering:
+        _in_flight[0] += 1
+    try:
+        return _wsgi_call(self, environ, start_response)
+    finally:
+        with _answering:
+            _in_flight[0] -= 1
+            _answering.notify_all()
+
+
+WSGIHandler.__call__ = _counted_call
+
+
+def server_idle(timeout=WAIT_MS / 1000):
+    """Wait until the live server answers no request (its views have returned)."""
+    with _answering:
+        assert _answering.wait_for(lambda: _in_flight[0] == 0, timeout=timeout), f"{_in_flight[0]} requests still running"
 
 
 def missing():
@@ -130,3 +160,12 @@ def leave(page):
     if not page.is_closed() and page.url.startswith("http"):
         page.evaluate("async () => { const p = window.syroPlayer; if (!p) return; p.pause(); await p.sync(); }")
     page.context.route("**/*", lambda route: route.abort())
+
+
+def finish(page):
+    """The end of a test with a player page: leave it, close its browser context, and wait until the live
+    server has answered everything the page had asked."""
+    if not page.is_closed():
+        leave(page)
+    page.context.close()
+    server_idle()

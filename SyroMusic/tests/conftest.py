@@ -2,7 +2,8 @@
 
 import pytest
 
-from SyroMusic.tests import audio_files
+from SyroMusic.tests import audio_files, browser
+from SyroMusic.tests.factories import make_user
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -17,3 +18,27 @@ def music_folder(tmp_path):
     folder = tmp_path / "music"
     folder.mkdir()
     return folder
+
+
+# The three listeners of the permission tests (STYLE.md): Alice owns, Bob collaborates, Charlie is a stranger.
+@pytest.fixture
+def alice():
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob():
+    return make_user("bob")
+
+
+@pytest.fixture
+def charlie():
+    return make_user("charlie")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Headless Chromium for the player's tests (one per test module): audio may start from script, and the
+    speakers stay silent while the page still hears it (--mute-audio: an AnalyserNode sees the music)."""
+    with browser.chromium([*browser.PLAYER_ARGS, "--mute-audio"]) as running:
+        yield running

@@ -42,6 +42,7 @@ def open_page(browser, live_server, catalogue):
     for page in pages:
         assert page.errors == [], page.errors
         page.close()
+    chromium_tools.server_idle()
 
 
 def test_a_listener_browses_home_artists_artist_album_song(open_page):

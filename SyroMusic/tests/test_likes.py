@@ -12,27 +12,12 @@ from SyroMusic.models import Album, Artist, Like, Song
 from SyroMusic.services import like_set
 
 from .audio_rows import give_audio
-from .factories import logged_in, make_album, make_artist, make_song, make_user, text
+from .factories import logged_in, make_album, make_artist, make_song, text
 
 pytestmark = pytest.mark.django_db
 
 PROBLEM = "application/problem+json"
 KINDS = {"songs": Song, "albums": Album, "artists": Artist}
-
-
-@pytest.fixture
-def alice():
-    return make_user("alice")
-
-
-@pytest.fixture
-def bob():
-    return make_user("bob")
-
-
-@pytest.fixture
-def charlie():
-    return make_user("charlie")
 
 
 @pytest.fixture

@@ -39,12 +39,6 @@ BAR_CONTROLS = [
 PHONE_HIDDEN = {("button", "Mute"), ("slider", "Volume"), ("button", "Keyboard shortcuts")}
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    with browser.chromium(browser.PLAYER_ARGS) as running:
-        yield running
-
-
 @pytest.fixture
 def songs(transactional_db, tmp_path):
     songs = browser.playable_songs(tmp_path, TITLES, seconds=4, album=make_album("Test Pressing", make_artist(ARTIST)))
@@ -80,6 +74,7 @@ def open_page(chromium, live_server, songs):
             settle(page)
             errors += page.errors
         context.close()
+    browser.server_idle()
     assert errors == []
 
 
@@ -300,17 +295,17 @@ def test_enter_and_space_work_the_bar_buttons(open_page):
 
 def test_the_live_region_says_what_plays_when_a_song_starts_and_on_next(open_page):
     page = open_page()
-    region = page.locator("#player [data-player=announce]")
+    region = page.locator("[data-player=announce]")
     assert region.get_attribute("aria-live") == "polite"
     play(page)
     page.wait_for_function(
-        "() => document.querySelector('#player [data-player=announce]').textContent"
+        "() => document.querySelector('[data-player=announce]').textContent"
         " === 'Now playing: Alpha Tide by Lena Kite'",
         timeout=WAIT,
     )
     bar_control(page, "button", "Next").click()
     page.wait_for_function(
-        "() => document.querySelector('#player [data-player=announce]').textContent"
+        "() => document.querySelector('[data-player=announce]').textContent"
         " === 'Now playing: Bravo Hill by Lena Kite'",
         timeout=WAIT,
     )

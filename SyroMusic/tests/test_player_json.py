@@ -11,7 +11,7 @@ from SyroMusic.models import Collaborator, PlayQueue
 from SyroMusic.services import like_set
 
 from .audio_rows import give_audio
-from .factories import logged_in, make_album, make_artist, make_playlist, make_song, make_user
+from .factories import logged_in, make_album, make_artist, make_playlist, make_song
 
 pytestmark = pytest.mark.django_db
 
@@ -32,21 +32,6 @@ def detail(response, status):
     assert response.status_code == status, response.content
     assert response["Content-Type"] == "application/json"
     return response.json()["detail"]
-
-
-@pytest.fixture
-def alice():
-    return make_user("alice")
-
-
-@pytest.fixture
-def bob():
-    return make_user("bob")
-
-
-@pytest.fixture
-def charlie():
-    return make_user("charlie")
 
 
 @pytest.fixture

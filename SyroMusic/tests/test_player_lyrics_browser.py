@@ -4,8 +4,7 @@ Skipped without Chromium, except under CI=true, where that is a failure."""
 
 import pytest
 
-from . import browser as chromium_tools
-from .browser import WAIT_MS, leave, log_in, playable_songs, shot, watch
+from .browser import WAIT_MS, finish, log_in, playable_songs, shot, watch
 from .factories import make_user
 
 SYNCED = [[0, "Morning breaks the quiet"], [1000, "Over <hills> & rooftops"], [2000, "Every window opens"],
@@ -13,10 +12,9 @@ SYNCED = [[0, "Morning breaks the quiet"], [1000, "Over <hills> & rooftops"], [2
 PLAIN = "First line of the song\n  indented, with <b>markup</b> & ampersands\n\nAfter a blank line"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium_tools.chromium(chromium_tools.PLAYER_ARGS) as chromium:
-        yield chromium
+@pytest.fixture
+def browser(chromium):
+    return chromium  # the player's Chromium (conftest.py)
 
 
 @pytest.fixture
@@ -39,8 +37,7 @@ def page(browser, live_server, songs):
     page.errors = watch(page)
     log_in(page, live_server.url, "lyra", next_path=songs[0].album.get_absolute_url())
     yield page
-    leave(page)
-    page.close()
+    finish(page)
 
 
 def panel_state(page):

@@ -10,9 +10,8 @@ import pytest
 from SyroMusic.audio.covers import store_cover
 from SyroMusic.models import Album, PlayQueue
 
-from . import browser as tools
 from .audio_files import make_cover
-from .browser import WAIT_MS, log_in, playable_songs, shot, watch
+from .browser import WAIT_MS, log_in, playable_songs, server_idle, shot, watch
 from .factories import make_user
 
 TITLES = ["Amber", "Birch", "Cedar", "Dune"]
@@ -26,12 +25,6 @@ ROWS = """() => [...document.querySelectorAll('#player-queue .queue-row')].map(r
   row.querySelector('.queue-cover')?.getAttribute('src') ?? null,
 ])"""
 QUEUE = "() => [syroPlayer.queue.tracks.map(track => track.title), syroPlayer.queue.index]"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with tools.chromium(tools.PLAYER_ARGS) as browser:
-        yield browser
 
 
 @pytest.fixture
@@ -54,6 +47,7 @@ def new_page(chromium, live_server, transactional_db):
         # is over (its database is being emptied for the next test).
         context.route("**/*", lambda route: route.abort())
         context.close()
+    server_idle()
 
 
 @pytest.fixture

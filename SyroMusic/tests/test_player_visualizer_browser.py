@@ -10,8 +10,7 @@ no pixel painted), and at volume 0.0001 the bars barely show.
 
 import pytest
 
-from . import browser as chromium_tools
-from .browser import WAIT_MS, log_in, playable_songs, shot, watch
+from .browser import WAIT_MS, finish, log_in, playable_songs, shot, watch
 from .factories import make_user
 
 STYLES = [("bars", "Bars"), ("waveform", "Waveform"), ("circles", "Circles"), ("spectrum", "Spectrum")]
@@ -21,10 +20,9 @@ ACCENT_DARK = [196, 181, 253]
 REDUCED_NOTE = "Reduced motion is on: a still picture every two seconds instead of an animation."
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium_tools.chromium([*chromium_tools.PLAYER_ARGS, "--mute-audio"]) as chromium:
-        yield chromium
+@pytest.fixture
+def browser(chromium):
+    return chromium  # the player's Chromium (conftest.py)
 
 
 @pytest.fixture
@@ -46,7 +44,7 @@ def page(browser, live_server, songs):
     page = open_page(browser, live_server, songs)
     yield page
     errors = page.errors
-    page.context.close()
+    finish(page)
     assert errors == []
 
 
@@ -233,5 +231,5 @@ def test_with_reduced_motion_it_draws_a_still_every_two_seconds_at_375_px(browse
     page.evaluate("() => window.syroPlayer.pause()")
     wait(page, BLANK)
     errors = page.errors
-    page.context.close()
+    finish(page)
     assert errors == []

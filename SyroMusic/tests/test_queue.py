@@ -10,28 +10,13 @@ from SyroMusic.models import PlayQueue, Song
 from SyroMusic.services import queue_load, queue_replace
 
 from .audio_rows import give_audio
-from .factories import logged_in, make_album, make_artist, make_song, make_user
+from .factories import logged_in, make_album, make_artist, make_song
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/me/queue/"
 PROBLEM = "application/problem+json"
 COVER = "c0" * 32
-
-
-@pytest.fixture
-def alice():
-    return make_user("alice")
-
-
-@pytest.fixture
-def bob():
-    return make_user("bob")
-
-
-@pytest.fixture
-def charlie():
-    return make_user("charlie")
 
 
 @pytest.fixture

@@ -77,7 +77,15 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     heading.textContent = `The server answered ${xhr.status} ${xhr.statusText}`.trim();
     const body = document.createElement("pre");
     body.className = "server-answer";
-    body.textContent = xhr.responseText.slice(0, 2000);
+    // An HTML answer (Django's CSRF refusal, a proxy's error page) is shown as its text, not its source.
+    const html = (xhr.getResponseHeader("Content-Type") || "").startsWith("text/html");
+    let text = xhr.responseText;
+    if (html) {
+      const parsed = new DOMParser().parseFromString(text, "text/html");
+      parsed.querySelectorAll("style, script, head").forEach((element) => element.remove());
+      text = parsed.body.textContent;
+    }
+    body.textContent = text.replace(/\n\s*\n+/g, "\n\n").trim().slice(0, 2000);
     main.replaceChildren(heading, body);
     main.focus();
   }

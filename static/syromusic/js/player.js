@@ -36,6 +36,7 @@ let repeat = "off"; // off | all | one
 let details = null;
 let detailsRequest = null;
 let listener = null; // user pk ("" anonymous), known once the page says so
+let loginURL = "/accounts/login/";
 let mayListen = false;
 let dirty = false; // a change not yet on the server
 let syncedAt = null; // the server's updated_at we last read or wrote
@@ -44,6 +45,9 @@ let lastLocalSave = 0;
 let lastPush = 0;
 let pendingPosition = null; // seconds to seek to once the current song's metadata is in
 let leaving = false; // logging out
+let changes = 0; // counts the listener's changes: an answer that comes back after one is out of date
+let failures = 0; // songs that failed to play in a row: all of them failing must not loop for ever
+const OWNER_KEY = "syro:player-listener"; // whose queue this browser last kept
 const settings = loadSettings();
 
 const current = () => elements[active];
@@ -67,7 +71,8 @@ function clock(seconds) {
 }
 
 function announce(text) {
-  const region = part("announce");
+  // Outside #player: a hidden player would silence it.
+  const region = document.querySelector('[data-player="announce"]');
   if (!region) {
     return;
   }
@@ -171,6 +176,7 @@ function restoreLocal() {
 }
 
 function changed({ push = true } = {}) {
+  changes += 1;
   if (push && listener) {
     dirty = true;
     schedulePush(PUSH_DELAY_MS);
@@ -222,17 +228,20 @@ async function send({ keepalive = false } = {}) {
   }
   lastPush = Date.now();
   const forListener = listener;
+  const generation = changes;
   try {
     const response = await fetch("/api/v1/me/queue/", {
       method: "PUT",
       body: queueBody(),
       keepalive,
       credentials: "same-origin",
+      signal: AbortSignal.timeout(15000),
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token },
     });
     if (response.ok && forListener === listener) {
       const answer = await response.json();
-      dirty = false;
+      // A change made while this was on its way is not on the server yet.
+      dirty = changes !== generation;
       syncedAt = answer.updated_at;
       saveLocal();
     }
@@ -246,6 +255,7 @@ async function pull() {
     return;
   }
   const forListener = listener;
+  const generation = changes;
   let answer;
   try {
     answer = await getJSON("/api/v1/me/queue/");
@@ -264,18 +274,56 @@ async function pull() {
   }
   // Another browser wrote since this one last did: take its queue (the last write wins).
   const playing = !current().paused;
-  const found = await fetchTracks(answer.songs);
-  if (forListener !== listener || (playing && !current().paused && answer.songs.length === 0)) {
+  let found;
+  try {
+    found = await fetchTracks(answer.songs);
+  } catch {
+    return;
+  }
+  // The listener chose something meanwhile: theirs is newer, and goes to the server.
+  if (forListener !== listener || changes !== generation || (playing && !current().paused && answer.songs.length === 0)) {
     return;
   }
   const byId = new Map(found.map((item) => [item.id, item]));
-  const list = answer.songs.map((id) => byId.get(id)).filter(Boolean);
+  // A song deleted since drops out; the current one is found by its place among those that remain.
+  const kept = answer.songs.map((id, at) => ({ track: byId.get(id), at })).filter((item) => item.track);
+  const currentAt = answer.current === null ? -1 : kept.findIndex((item) => item.at >= answer.current);
   shuffle = false;
   unshuffled = null;
-  setQueue(list, answer.current ?? -1, (answer.position_ms || 0) / 1000);
+  setQueue(kept.map((item) => item.track), currentAt, (answer.position_ms || 0) / 1000);
   syncedAt = answer.updated_at;
   dirty = false;
   saveLocal();
+}
+
+// A queue kept in the browser may be old: songs renamed, a file rescanned (its address holds its hash).
+async function refreshTracks() {
+  const forListener = listener;
+  const generation = changes;
+  let found;
+  try {
+    found = await fetchTracks([...new Set(tracks.map((entry) => entry.id))]);
+  } catch {
+    return;
+  }
+  if (forListener !== listener || changes !== generation) {
+    return;
+  }
+  const byId = new Map(found.map((item) => [item.id, item]));
+  const now = track();
+  const wasAudio = now?.audio;
+  const nowKey = now?.key;
+  tracks = tracks.filter((entry) => byId.has(entry.id)).map((entry) => ({ ...entry, ...byId.get(entry.id) }));
+  index = nowKey === undefined ? -1 : tracks.findIndex((entry) => entry.key === nowKey);
+  if (index < 0 && tracks.length && nowKey !== undefined) {
+    index = 0;
+  }
+  if (track() && (track().key !== nowKey || track().audio !== wasAudio) && current().paused) {
+    load.lastKey = undefined;
+    load({ autoplay: false, position: track().key === nowKey ? api.currentTime : 0 });
+  }
+  saveLocal();
+  queueChanged();
 }
 
 // The queue.
@@ -336,7 +384,7 @@ function load({ autoplay, position = 0 }) {
     return;
   }
   const wanted = new URL(entry.audio, location.href).href;
-  if (standby().src === wanted && standby().src !== current().src) {
+  if (standby().src === wanted && standby().src !== current().src && !standby().error) {
     // The next song is already loading: switch to it.
     current().pause();
     active = 1 - active;
@@ -358,7 +406,7 @@ function load({ autoplay, position = 0 }) {
   }
   applyVolume();
   if (autoplay) {
-    element.play().catch(() => announce("Press play to start."));
+    element.play().catch((error) => playFailed(error, entry));
   }
   if (previousId !== entry.key) {
     loadDetails(entry);
@@ -476,7 +524,32 @@ function play() {
     next();
     return;
   }
-  current().play().catch(() => announce("Press play to start."));
+  const entry = track();
+  current().play().catch((error) => playFailed(error, entry));
+}
+
+// The browser refused to start (no click yet: autoplay rules), or the file cannot be played.
+function playFailed(error, entry) {
+  if (error?.name === "NotAllowedError") {
+    announce("Press play to start.");
+  } else if (error?.name === "NotSupportedError") {
+    skipFailed(entry);
+  }
+}
+
+// `entry` failed: skip to the next playable one, once (the error event and play()'s refusal both say so).
+function skipFailed(entry) {
+  if (!entry || track()?.key !== entry.key) {
+    return;
+  }
+  failures += 1;
+  announce(`“${entry.title}” cannot be played; skipping it.`);
+  const at = neighbour(index, 1);
+  if (failures < tracks.length && at >= 0 && at !== index) {
+    playAt(at);
+  } else {
+    announce(`“${entry.title}” cannot be played.`);
+  }
 }
 
 function pause() {
@@ -734,31 +807,40 @@ function render() {
   markRows();
 }
 
+// A link of the bar pointing elsewhere: a new element, which htmx then boosts (it reads an address once,
+// when it first sees a link), so following it swaps #page like any other link and the music goes on.
+function relink(name, href, text) {
+  const old = part(name);
+  if ((old.getAttribute("href") || undefined) === href && (text === undefined || old.textContent === text)) {
+    return;
+  }
+  const link = old.cloneNode(true);
+  if (href) {
+    link.setAttribute("href", href);
+  } else {
+    link.removeAttribute("href");
+  }
+  if (text !== undefined) {
+    link.textContent = text;
+  }
+  const focused = document.activeElement === old;
+  old.replaceWith(link);
+  window.htmx?.process(link);
+  if (focused) {
+    link.focus();
+  }
+}
+
 function renderTrack() {
   if (!root) {
     return;
   }
   const entry = track();
-  const title = part("title");
-  const artist = part("artist");
   const cover = part("cover");
-  const coverLink = part("cover-link");
-  if (entry) {
-    title.textContent = entry.title;
-    title.href = entry.url;
-    artist.textContent = entry.artist;
-    artist.href = entry.artist_url;
-    coverLink.href = entry.album_url;
-    cover.src = entry.cover || cover.dataset.placeholder || cover.src;
-    cover.alt = "";
-  } else {
-    title.textContent = "Nothing playing";
-    title.removeAttribute("href");
-    artist.textContent = "";
-    artist.removeAttribute("href");
-    coverLink.removeAttribute("href");
-    cover.src = cover.dataset.placeholder || cover.src;
-  }
+  relink("title", entry?.url, entry ? entry.title : "Nothing playing");
+  relink("artist", entry?.artist_url, entry ? entry.artist : "");
+  relink("cover-link", entry?.album_url);
+  part("cover").src = (entry && entry.cover) || cover.dataset.placeholder || cover.src;
   const like = part("like");
   like.hidden = !listener || !entry;
   const liked = Boolean(details?.liked);
@@ -958,14 +1040,13 @@ function bindElement(element) {
   element.addEventListener("ended", ifCurrent(() => next({ ended: true })));
   element.addEventListener("error", ifCurrent(() => {
     const entry = track();
-    if (!entry || !element.getAttribute("src")) {
-      return;
+    // Only if the element still holds this song's file: an old error must not skip the next song.
+    if (entry?.audio && element.getAttribute("src") && element.src === new URL(entry.audio, location.href).href) {
+      skipFailed(entry);
     }
-    announce(`“${entry.title}” cannot be played; skipping it.`);
-    const at = neighbour(index, 1);
-    if (at >= 0 && at !== index) {
-      playAt(at);
-    }
+  }));
+  element.addEventListener("playing", ifCurrent(() => {
+    failures = 0;
   }));
 }
 
@@ -977,9 +1058,14 @@ async function tracksFor(button) {
   }
   const id = button.dataset.playSong || button.dataset.queueNext || button.dataset.queueAdd;
   const scope = button.dataset.playSong ? button.closest("[data-play-list]") : null;
-  const ids = scope ? [...scope.querySelectorAll("[data-play-song]")].map((item) => item.dataset.playSong) : [id];
+  const buttons = scope ? [...scope.querySelectorAll("[data-play-song]")] : [button];
+  const ids = buttons.map((item) => item.dataset.playSong || id);
   const list = await fetchTracks(ids.slice(0, MAX_SONGS));
-  return { list, start: Math.max(0, ids.indexOf(id)) };
+  // The row clicked, not the first row of the same song (a playlist may hold it twice); ids the server
+  // no longer knows drop out of `list`, so count only those before it that came back.
+  const known = new Set(list.map((item) => String(item.id)));
+  const start = ids.slice(0, Math.max(0, buttons.indexOf(button))).filter((item) => known.has(item)).length;
+  return { list, start };
 }
 
 async function onPageClick(event) {
@@ -989,7 +1075,9 @@ async function onPageClick(event) {
   }
   event.preventDefault();
   if (!mayListen) {
-    announce("Log in to listen.");
+    // Only listeners may play: the login page, then back here.
+    const next = encodeURIComponent(location.pathname + location.search).replace(/%2F/g, "/");
+    window.location.assign(`${loginURL}?next=${next}`);
     return;
   }
   if (button.dataset.playSong && String(track()?.id) === button.dataset.playSong) {
@@ -1139,10 +1227,29 @@ function onConfirm(event) {
     return;
   }
   event.preventDefault();
-  push().finally(() => {
+  const enough = new Promise((done) => setTimeout(done, 3000)); // a slow server must not hold the logout
+  Promise.race([push(), enough]).finally(() => {
     leaving = true; // no more writes: the session ends with this request
     event.detail.issueRequest(true);
   });
+}
+
+// A session may end without the "Log out" button (it expired; a logout in another tab or the admin): the
+// first page that says so, even in a fresh tab, removes the previous listener's queue from this browser.
+function forgetOthers(who) {
+  try {
+    const owner = localStorage.getItem(OWNER_KEY);
+    if (owner && owner !== who) {
+      localStorage.removeItem(`syro:player:${owner}`);
+    }
+    if (who) {
+      localStorage.setItem(OWNER_KEY, who);
+    } else {
+      localStorage.removeItem(OWNER_KEY);
+    }
+  } catch {
+    // No storage: nothing was kept.
+  }
 }
 
 // Who is listening: the page says (#page-state); it changes when they log in or out.
@@ -1153,6 +1260,8 @@ function readPage() {
   }
   const who = state.dataset.listener || "";
   mayListen = state.dataset.mayListen === "1";
+  loginURL = state.dataset.loginUrl || loginURL;
+  forgetOthers(who);
   if (who === listener) {
     render();
     return;
@@ -1176,7 +1285,9 @@ function readPage() {
   } else {
     restoreLocal();
     if (listener) {
-      pull();
+      pull().then(() => tracks.length && !dirty && refreshTracks());
+    } else if (tracks.length) {
+      refreshTracks();
     }
   }
   if (!mayListen) {
@@ -1202,6 +1313,7 @@ function start() {
   seekInput.addEventListener("input", () => seek(Number(seekInput.value)));
   const volume = part("volume");
   volume.addEventListener("input", () => setVolume(Number(volume.value) / 100));
+  document.addEventListener("htmx:historyRestore", readPage);
   document.addEventListener("htmx:load", (event) => {
     if (event.detail.elt.id === "page" || event.detail.elt.querySelector?.("#page-state")) {
       readPage();

@@ -5,6 +5,7 @@ previous, shuffle and repeat, like, resume after a reload, the keyboard, and pag
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from SyroMusic.models import Like
 
@@ -104,8 +105,10 @@ def test_next_previous_and_the_end_of_the_queue(page):
     play_row(page, "Charlie Run")
     page.get_by_role("button", name="Next", exact=True).click()
     wait_playing(page, "Delta Glow", beyond=0)
-    assert page.locator("[data-player=announce]").inner_text() == "Now playing: Delta Glow by " + page.locator(
-        "#player [data-player=artist]").inner_text()
+    # The live region is emptied, then filled on the next animation frame: wait for the words.
+    expect(page.locator("[data-player=announce]")).to_have_text(
+        "Now playing: Delta Glow by " + page.locator("#player [data-player=artist]").inner_text(), timeout=WAIT
+    )
     page.get_by_role("button", name="Previous", exact=True).click()
     wait_playing(page, "Charlie Run", beyond=0)
     # Past three seconds, "previous" starts the song again instead.
@@ -187,7 +190,7 @@ def test_play_next_and_add_to_queue_from_a_row_menu(page):
     row.get_by_role("button", name="Add to queue").click()
     page.wait_for_function("() => window.syroPlayer.queue.tracks.length === 5", timeout=WAIT)
     assert player_state(page)["titles"][-1] == "Bravo Hill"
-    assert page.locator("[data-player=announce]").inner_text() == "“Bravo Hill” added to the queue."
+    expect(page.locator("[data-player=announce]")).to_have_text("“Bravo Hill” added to the queue.", timeout=WAIT)
 
 
 def test_like_and_unlike_the_song_playing(page, songs):

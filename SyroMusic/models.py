@@ -4,6 +4,8 @@ Rules the data must keep are database constraints; reads that pages, the API
 and the admin share are QuerySet methods named for what they load.
 """
 
+import zoneinfo
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
@@ -790,6 +792,22 @@ class Share(models.Model):
         return f"{self.playlist} shared with {self.recipient}"
 
 
+def validate_time_zone(value):
+    if value not in available_time_zones():
+        raise ValidationError(f"“{value}” is not a time zone this server knows (e.g. Europe/Paris, America/New_York, UTC).", code="time_zone")
+
+
+def available_time_zones():
+    """The IANA time zone names (zoneinfo's, cached)."""
+    global _TIME_ZONES
+    if _TIME_ZONES is None:
+        _TIME_ZONES = frozenset(zoneinfo.available_timezones())
+    return _TIME_ZONES
+
+
+_TIME_ZONES = None
+
+
 class Profile(models.Model):
     """What a listener tells about themselves. A user without one has the defaults."""
 
@@ -797,6 +815,14 @@ class Profile(models.Model):
     bio = models.TextField(max_length=2000, blank=True)
     is_public = models.BooleanField(
         "public profile", default=True, help_text="A private profile shows others nothing but your name."
+    )
+    time_zone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_time_zone],
+        help_text="Where you listen: your days, streaks and hours of the day are counted in this time zone.",
+    )
+    stats_public = models.BooleanField(
+        "public listening stats", default=False,
+        help_text="Others may see your listening stats on your profile. Your history itself stays private.",
     )
 
     class Meta:
@@ -819,6 +845,16 @@ class Profile(models.Model):
     def visible_to(self, viewer):
         """A private profile shows others nothing but the name."""
         return self.is_public or (viewer is not None and viewer.pk == self.user_id)
+
+    def stats_visible_to(self, viewer):
+        """Listening stats: the listener's own, and others' only on a public profile that shares them."""
+        if viewer is not None and viewer.pk == self.user_id:
+            return True
+        return self.is_public and self.stats_public
+
+    @property
+    def zone(self):
+        return zoneinfo.ZoneInfo(self.time_zone)
 
 
 class FollowQuerySet(models.QuerySet):
@@ -1042,3 +1078,114 @@ class PlayQueue(models.Model):
         if current is None:
             self.position_ms = 0
         return True
+
+
+class ListenQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The user's listens; nobody's for an anonymous visitor (history is private)."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user)
+
+    def newest_first(self):
+        return self.order_by("-started_at", "-id")
+
+    def for_history(self):
+        """Listens with the song and what its row shows (album, artists, the file): one query for a page."""
+        return self.select_related("song__album__artist", "song__artist", "song__genre", "song__audio").defer(
+            "song__lyrics", "song__synced_lyrics", "song__audio__peaks"
+        )
+
+
+class ListenSource(models.TextChoices):
+    PLAYER = "player", "Player"
+    API = "api", "API"
+    IMPORT = "import", "Import"
+
+
+class Listen(models.Model):
+    """One time a listener played a song: what was really heard, kept whether or not it counts (skips
+    are data too). Recorded by SyroMusic.listening.record, which also keeps the rollups (ListenDay,
+    ListenTally) exact: write listens through it, never directly.
+
+    `counted` follows the scrobbling rule (SyroMusic.listening.counts): the song is longer than 30 s
+    and was heard for at least half its length or 4 minutes, whichever comes first. History is private."""
+
+    Source = ListenSource
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listens")
+    # Null once the song left the catalogue: the event stays (the listener's minutes and days do not change).
+    song = models.ForeignKey(Song, on_delete=models.SET_NULL, null=True, blank=True, related_name="listens")
+    client_id = models.CharField(
+        max_length=64, help_text="Made by the client: the same id twice is the same listen, recorded once."
+    )
+    started_at = models.DateTimeField(help_text="When playing started.")
+    heard_ms = models.IntegerField("heard (ms)", help_text="Milliseconds really played (seeks and pauses add nothing).")
+    counted = models.BooleanField(help_text="Counts as a listen (the scrobbling rule).")
+    client = models.CharField(max_length=64, blank=True, help_text="The player or app that reported it.")
+    source = models.CharField(max_length=8, choices=ListenSource.choices, default=ListenSource.PLAYER)
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ListenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "client_id"], name="listen_client_id_once",
+                violation_error_message="This listen is already recorded.",
+            ),
+            models.CheckConstraint(condition=Q(heard_ms__gte=0), name="listen_heard_ms_gte_0", violation_error_message="Time heard cannot be negative."),
+            models.CheckConstraint(condition=~Q(client_id=""), name="listen_client_id_not_empty"),
+        ]
+        indexes = [
+            # Recently played: a listener's newest first, and cursor pages.
+            models.Index(fields=["user", "-started_at", "-id"], name="listen_user_recent_idx"),
+            # Popularity: counted listens over a recent window, per song.
+            models.Index(fields=["started_at", "song"], condition=Q(counted=True), name="listen_counted_recent_idx"),
+            models.Index(fields=["song"], name="listen_song_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} heard {self.song or 'a removed song'} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ListenDay(models.Model):
+    """A listener's day, in their time zone (Profile.time_zone): counted listens, time heard (every
+    event), and counted listens by hour of the day. Exact: kept by SyroMusic.listening.record and rebuilt
+    from the listens when the time zone changes."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listen_days")
+    day = models.DateField()
+    listens = models.IntegerField(default=0, help_text="Counted listens.")
+    heard_ms = models.BigIntegerField(default=0, help_text="Every event's time heard, counted or not.")
+    hours = models.JSONField(default=list, help_text="24 numbers: counted listens started in each hour of the day.")
+
+    class Meta:
+        ordering = ["user", "day"]
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="listen_day_once")]
+
+    def __str__(self):
+        return f"{self.user} on {self.day}: {self.listens} listens"
+
+
+class ListenTally(models.Model):
+    """One song's listens by one listener in one month of their time zone (month = YYYYMM, e.g. 202611),
+    and over all time (month = 0): counted listens and every event's time heard. The stats' top lists
+    and unique counts read these; exact, like ListenDay."""
+
+    ALL_TIME = 0
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listen_tallies")
+    month = models.IntegerField(help_text="YYYYMM in the listener's time zone; 0 for all time.")
+    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="+")
+    listens = models.IntegerField(default=0, help_text="Counted listens.")
+    heard_ms = models.BigIntegerField(default=0, help_text="Every event's time heard, counted or not.")
+
+    class Meta:
+        verbose_name_plural = "listen tallies"
+        constraints = [models.UniqueConstraint(fields=["user", "month", "song"], name="listen_tally_once")]
+        indexes = [models.Index(fields=["user", "month", "-listens", "song"], name="listen_tally_top_idx")]
+
+    def __str__(self):
+        return f"{self.user}, {self.month or 'all time'}: song {self.song_id} × {self.listens}"

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import path, re_path
 
-from .views import accounts, catalogue, likes, media, player, playlists, search
+from .views import accounts, catalogue, history, likes, media, player, playlists, search, stats
 
 app_name = "music"
 
@@ -28,6 +28,13 @@ urlpatterns = [
     path("music/playlists/<int:pk>/entries/<int:entry_id>/move/", playlists.entry_move, name="entry-move"),
     path("music/liked/", likes.liked_songs, name="liked-songs"),
     re_path(r"^music/likes/(?P<kind>songs|albums|artists)/(?P<pk>[0-9]{1,18})/$", likes.like, name="like"),
+    path("music/history/", history.history, name="history"),
+    path("music/history/<int:pk>/remove/", history.history_remove, name="history-remove"),
+    path("music/history/clear/", history.history_clear, name="history-clear"),
+    re_path(r"^music/history/export\.(?P<kind>json|csv)$", history.history_export, name="history-export"),
+    path("music/history/import/", history.history_import, name="history-import"),
+    path("music/stats/", stats.my_stats, name="stats"),
+    path("music/users/<str:username>/stats/", stats.user_stats, name="user-stats"),
     path("player/tracks/", player.player_tracks, name="player-tracks"),
     re_path(r"^player/tracks/(?P<pk>[0-9]{1,18})/$", player.player_track, name="player-track"),
     path("music/search/", search.search_page, name="search"),

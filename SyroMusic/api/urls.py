@@ -4,7 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from SyroMusic.web.middleware import allow_inline_styles
 
-from . import accounts, catalogue, listening, playlists, search
+from . import accounts, catalogue, history, listening, playlists, search, stats
 
 app_name = "api"
 
@@ -20,6 +20,10 @@ router.register("me/likes", listening.MyLikeViewSet, basename="me-likes")
 urlpatterns = [
     path("me/", accounts.me, name="me"),
     path("me/queue/", listening.queue, name="me-queue"),
+    path("me/listens/", history.listens, name="me-listens"),
+    re_path(r"^me/listens/(?P<pk>[0-9]{1,18})/$", history.listen, name="me-listen"),
+    path("me/stats/", stats.my_stats, name="me-stats"),
+    path("users/<str:username>/stats/", stats.user_stats, name="user-stats"),
     re_path(r"^me/likes/(?P<kind>songs|albums|artists)/(?P<pk>[0-9]{1,18})/$", listening.like, name="me-like"),
     path("users/<str:username>/", accounts.user_profile, name="user"),
     path("search/", search.search, name="search"),

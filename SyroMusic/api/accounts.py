@@ -18,7 +18,8 @@ from . import serializers
 
 @extend_schema(methods=["get"], responses=serializers.MeSerializer)
 @extend_schema(methods=["patch"], request=serializers.MyProfileSerializer, responses=serializers.MeSerializer,
-               description="Change your bio and whether your profile is public.")
+               description="Change your bio, whether your profile is public, your time zone (your days and months are "
+               "counted again in it) and whether others may see your listening stats.")
 @api_view(["GET", "PATCH"])
 @permission_classes([permissions.IsAuthenticated])
 def me(request):
@@ -36,6 +37,8 @@ def me(request):
             "is_staff": user.is_staff,
             "bio": profile.bio,
             "is_public": profile.is_public,
+            "time_zone": profile.time_zone,
+            "stats_public": profile.stats_public,
             "playlists_url": reverse("api:me-playlists-list", request=request),
         }
     )

@@ -5,11 +5,13 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_unicode_slug
+from django.db import transaction
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.authtoken import serializers as authtoken
 from rest_framework.validators import UniqueValidator
 
+from SyroMusic.listening import record
 from SyroMusic.models import (
     COVER_SIZES,
     Album,
@@ -306,13 +308,24 @@ class MeSerializer(serializers.Serializer):
     is_staff = serializers.BooleanField()
     bio = serializers.CharField()
     is_public = serializers.BooleanField()
+    time_zone = serializers.CharField(help_text="Your days, streaks and hours of the day are counted in this IANA zone.")
+    stats_public = serializers.BooleanField(help_text="Others may see your listening stats (on a public profile).")
     playlists_url = serializers.URLField()
 
 
 class MyProfileSerializer(KnownFieldsOnly, serializers.ModelSerializer):
     class Meta:
         model = Profile
-        fields = ["bio", "is_public"]
+        fields = ["bio", "is_public", "time_zone", "stats_public"]
+
+    @transaction.atomic
+    def update(self, profile, validated_data):
+        """A new time zone goes through record.change_time_zone: the listener's days and months move with it."""
+        zone = validated_data.pop("time_zone", None)
+        profile = super().update(profile, validated_data)
+        if zone is not None and zone != profile.time_zone:
+            profile = record.change_time_zone(profile.user, zone)
+        return profile
 
 
 class CollaboratorSerializer(KnownFieldsOnly, serializers.Serializer):

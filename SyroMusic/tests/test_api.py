@@ -346,7 +346,7 @@ class TestPlaylists:
         client = logged_in(alice, api=True)
         assert client.get("/api/v1/me/").json() == {
             "id": alice.pk, "username": "alice", "is_staff": False, "bio": "", "is_public": True,
-            "playlists_url": "http://testserver/api/v1/me/playlists/",
+            "time_zone": "UTC", "stats_public": False, "playlists_url": "http://testserver/api/v1/me/playlists/",
         }
         changed = client.patch("/api/v1/me/", {"bio": "Jazz fan", "is_public": False}, format="json").json()
         assert (changed["bio"], changed["is_public"]) == ("Jazz fan", False)

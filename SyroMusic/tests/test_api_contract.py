@@ -228,7 +228,7 @@ class TestUnknownFields:
         body = problem(client.post(f"/api/v1/playlists/{playlist.pk}/entries/", {"song": 1, "positon": 1}, format="json"))
         assert body["errors"] == {"positon": ["Unknown field. This endpoint accepts: position, song."]}
         body = problem(client.patch("/api/v1/me/", {"bio": "hi", "public": False}, format="json"))
-        assert body["errors"] == {"public": ["Unknown field. This endpoint accepts: bio, is_public."]}
+        assert body["errors"] == {"public": ["Unknown field. This endpoint accepts: bio, is_public, stats_public, time_zone."]}
 
     def test_fields_the_api_sends_may_be_sent_back(self, alice):
         client = logged_in(alice, api=True)

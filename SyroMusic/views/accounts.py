@@ -50,6 +50,7 @@ def user_detail(request, username):
     profile = Profile.of(person)
     is_self = request.user.pk == person.pk
     context = {"person": person, "profile": profile, "is_self": is_self, "visible": profile.visible_to(request.user)}
+    context["stats_visible"] = profile.stats_visible_to(request.user)
     if context["visible"]:
         context["followers"], context["following"] = Follow.objects.counts_for(person)
         context["playlists"] = person.playlists.visible_to(request.user).for_listing().recently_updated()[:50]

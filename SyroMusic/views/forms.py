@@ -12,9 +12,19 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm, UsernameField
 from django.contrib.auth.validators import ASCIIUsernameValidator
+from django.db import transaction
 from django.db.models.functions import Lower
 
-from SyroMusic.models import Album, Collaborator, Playlist, Profile, Song, refuse_control_characters
+from SyroMusic.listening import record
+from SyroMusic.models import (
+    Album,
+    Collaborator,
+    Playlist,
+    Profile,
+    Song,
+    available_time_zones,
+    refuse_control_characters,
+)
 from SyroMusic.playlist_files import read_import
 from SyroMusic.services import find_listener
 
@@ -150,11 +160,33 @@ class SignUpForm(UserCreationForm):
         fields = ["username", "email"]
 
 
+def time_zone_choices():
+    return [(name, name.replace("_", " ")) for name in sorted(available_time_zones())]
+
+
 class ProfileForm(forms.ModelForm):
+    # Not required: a form sent without it (an older page) keeps the listener's zone.
+    time_zone = forms.ChoiceField(
+        label="Time zone", choices=time_zone_choices, required=False,
+        help_text=Profile._meta.get_field("time_zone").help_text,
+    )
+
     class Meta:
         model = Profile
-        fields = ["bio", "is_public"]
+        fields = ["bio", "is_public", "time_zone", "stats_public"]
         widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
+
+    def clean_time_zone(self):
+        return self.cleaned_data["time_zone"] or self.instance.time_zone
+
+    @transaction.atomic
+    def save(self):
+        """A new time zone goes through record.change_time_zone: the listener's days and months move with it."""
+        profile = super().save(commit=False)
+        profile.save(update_fields=[name for name in self.Meta.fields if name != "time_zone"])
+        if self.cleaned_data["time_zone"] != self.initial["time_zone"]:
+            profile = record.change_time_zone(profile.user, self.cleaned_data["time_zone"])
+        return profile
 
 
 class PlaylistForm(forms.ModelForm):

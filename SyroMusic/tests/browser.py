@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import connection
 
 from SyroMusic.audio.probe import probe
 from SyroMusic.models import AudioFile
@@ -40,10 +41,19 @@ _in_flight = [0]
 _wsgi_call = WSGIHandler.__call__
 
 
+# The live server's threads share SQLite's one in-memory connection, and two writes meeting on it fail at once
+# (a 503 the browser logs as a console error): on SQLite the live server answers one request at a time. A
+# streamed answer (audio) holds the lock only until its view returns. PostgreSQL keeps real concurrency.
+_one_at_a_time = threading.Lock()
+
+
 def _counted_call(self, environ, start_response):
     with _answering:
         _in_flight[0] += 1
     try:
+        if connection.vendor == "sqlite":
+            with _one_at_a_time:
+                return _wsgi_call(self, environ, start_response)
         return _wsgi_call(self, environ, start_response)
     finally:
         with _answering:
@@ -58,6 +68,13 @@ def server_idle(timeout=WAIT_MS / 1000):
     """Wait until the live server answers no request (its views have returned)."""
     with _answering:
         assert _answering.wait_for(lambda: _in_flight[0] == 0, timeout=timeout), f"{_in_flight[0]} requests still running"
+
+
+def server_answered(condition, timeout=WAIT_MS / 1000):
+    """Wait until condition() holds, asked when the live server answers no request (so a query here never
+    meets one of its writes), after each answer: for what a page sends as it goes, which it cannot report."""
+    with _answering:
+        assert _answering.wait_for(lambda: _in_flight[0] == 0 and condition(), timeout=timeout), "never answered"
 
 
 def missing():
@@ -129,14 +146,15 @@ def wait_for_page(page, url, *, timeout=WAIT_MS):
     )
 
 
-def playable_songs(directory, titles, *, seconds=4, album=None, **song_fields):
-    """Songs on one album, in this order, each with a real MP3 of `seconds` (22 kHz stereo), peaks included."""
+def playable_songs(directory, titles, *, seconds=4, album=None, sample_rate=22050, channels=2, **song_fields):
+    """Songs on one album, in this order, each with a real MP3 of `seconds` (22 kHz stereo unless told),
+    peaks included."""
     album = album or make_album("Test Pressing")
     songs = []
     for number, title in enumerate(titles, start=1):
         path = make_audio(
-            directory, f"{number:02d} {title}", format="mp3", seconds=seconds, sample_rate=22050, channels=2,
-            seed=number,
+            directory, f"{number:02d} {title}", format="mp3", seconds=seconds, sample_rate=sample_rate,
+            channels=channels, seed=number,
         )
         facts = probe(path)
         stat = path.stat()

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import path, re_path
 
-from .views import accounts, catalogue, history, likes, media, player, playlists, search, stats
+from .views import accounts, catalogue, history, likes, media, offline, player, playlists, search, stats
 
 app_name = "music"
 
@@ -27,6 +27,10 @@ urlpatterns = [
     path("music/playlists/<int:pk>/entries/<int:entry_id>/remove/", playlists.entry_remove, name="entry-remove"),
     path("music/playlists/<int:pk>/entries/<int:entry_id>/move/", playlists.entry_move, name="entry-move"),
     path("music/liked/", likes.liked_songs, name="liked-songs"),
+    path("music/saved/", offline.saved, name="saved"),
+    # The service worker's script at the root, so that its scope is the whole site.
+    path("sw.js", offline.service_worker, name="service-worker"),
+    path("offline/", offline.offline, name="offline"),
     re_path(r"^music/likes/(?P<kind>songs|albums|artists)/(?P<pk>[0-9]{1,18})/$", likes.like, name="like"),
     path("music/history/", history.history, name="history"),
     path("music/history/<int:pk>/remove/", history.history_remove, name="history-remove"),

@@ -208,7 +208,7 @@ def test_an_event_the_server_refuses_is_dropped_and_the_rest_are_recorded(page, 
             "client": "SyroMusic web"}
     bad = {**good, "client_id": "bad-1", "heard_ms": -5}
     listener = page.evaluate("() => document.getElementById('page-state').dataset.listener")
-    page.evaluate("([key, list]) => localStorage.setItem(key, JSON.stringify(list))", [f"syro:listens:{listener}", [bad, good]])
+    page.evaluate("([who, list]) => window.syroOfflineStore.write(who, list)", [listener, [bad, good]])
 
     page.evaluate("() => window.syroListens.flush()")
 
@@ -223,7 +223,7 @@ def test_leaving_the_page_sends_what_was_heard_so_far(page, live_server, songs):
     wait_heard(page, 1_500)
     page.goto("about:blank")  # pagehide: the listen ends and goes (fetch keepalive), the music with the page
     # Chromium may drop a keepalive request of a page the service worker controls; the listen then waits in
-    # localStorage, and the next page sends it. Either way it is recorded, once.
+    # the browser (offline-store.js), and the next page sends it. Either way it is recorded, once.
     page.goto(f"{live_server.url}/music/songs/")
     page.wait_for_function("() => window.syroListens && window.syroListens.pending().length === 0", timeout=WAIT)
     browser.server_answered(Listen.objects.exists)
@@ -242,6 +242,12 @@ def test_logging_out_sends_what_was_heard_before_the_session_ends(page, live_ser
     listen = Listen.objects.get()
     assert (listen.user, listen.song) == (dana, songs[0])
     assert page.evaluate("() => Object.keys(localStorage).filter(key => key.startsWith('syro:listens'))") == []
+    assert page.evaluate(
+        """async () => { await window.syroOfflineStore.written();
+            return new Promise(resolve => { const open = indexedDB.open('syro'); open.onsuccess = () => {
+                const all = open.result.transaction('listens').objectStore('listens').getAll();
+                all.onsuccess = () => { resolve(all.result); open.result.close(); }; }; }); }"""
+    ) == []
 
 
 def test_an_anonymous_visitor_sends_nothing(chromium, live_server, songs, settings):

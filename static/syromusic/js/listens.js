@@ -7,7 +7,7 @@
 // Whether a listen counts is the server's rule (SyroMusic/listening/counts.py), not decided here.
 //
 // A session ends when its song ends, another entry plays, the queue is cleared, the listener logs out or
-// leaves the page. It then waits in localStorage (per listener) until the server has answered 2xx, so a
+// leaves the page. It then waits in IndexedDB (offline-store.js) until the server has answered 2xx, so a
 // reload, a lost network or a closed tab loses nothing; a repeat is harmless (the server dedups by id).
 // It talks to player.js only through window.syroPlayer and the syro:* events, like the panels.
 
@@ -47,28 +47,14 @@ let retryTimer = null;
 let soonTimer = null;
 
 const player = () => window.syroPlayer;
-const pendingKey = (who) => `syro:listens:${who}`;
 
-// The pending events' store. #16 (offline) moves it to IndexedDB: these two functions are all that touch it.
+// The pending events' store: IndexedDB, through offline-store.js (a copy in memory, read and written at once).
 function readPending(who) {
-  try {
-    const list = JSON.parse(localStorage.getItem(pendingKey(who)) || "[]");
-    return Array.isArray(list) ? list : [];
-  } catch {
-    return [];
-  }
+  return window.syroOfflineStore.pending(who);
 }
 
 function writePending(who, list) {
-  try {
-    if (list.length) {
-      localStorage.setItem(pendingKey(who), JSON.stringify(list.slice(-MAX_PENDING)));
-    } else {
-      localStorage.removeItem(pendingKey(who));
-    }
-  } catch {
-    // Storage full or refused: these events are lost, the music goes on.
-  }
+  window.syroOfflineStore.write(who, list.slice(-MAX_PENDING));
 }
 
 const unsent = (who) => readPending(who).filter((item) => !inFlight.has(item.client_id));
@@ -427,8 +413,10 @@ function start() {
   };
 }
 
+// The pending events are read from IndexedDB first (offline-store.js, loaded before this module).
+const begin = () => window.syroOfflineStore.ready.then(start);
 if (window.syroPlayer) {
-  start();
+  begin();
 } else {
-  document.addEventListener("syro:ready", start, { once: true });
+  document.addEventListener("syro:ready", begin, { once: true });
 }

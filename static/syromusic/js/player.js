@@ -16,6 +16,7 @@ const RESTART_AFTER_S = 3; // "previous" past this point restarts the song inste
 const SAVE_POSITION_EVERY_MS = 2000; // to localStorage
 const PUSH_POSITION_EVERY_MS = 30000; // to the server, while playing
 const PUSH_DELAY_MS = 1000; // after a change of the queue, to the server
+const PUSH_RETRY_MS = 5000; // after the server answered it could not take it now
 const SETTINGS_KEY = "syro:player-settings";
 const PANELS = ["queue", "lyrics", "visualizer"];
 
@@ -244,6 +245,9 @@ async function send({ keepalive = false } = {}) {
       dirty = changes !== generation;
       syncedAt = answer.updated_at;
       saveLocal();
+    } else if ((response.status >= 500 || response.status === 429) && !keepalive) {
+      // The server is busy or briefly away (back online, several writes meet it at once): again, a little later.
+      schedulePush(PUSH_RETRY_MS);
     }
   } catch {
     // Offline or the page is going away: `dirty` stays, the next change or load pushes again.
@@ -1228,7 +1232,11 @@ function onConfirm(event) {
   }
   event.preventDefault();
   const enough = new Promise((done) => setTimeout(done, 3000)); // a slow server must not hold the logout
-  Promise.race([push(), enough]).finally(() => {
+  // Other modules' last writes wait with the queue's, within the same limit (listens.js: the songs heard).
+  const queueSaved = push();
+  const writes = [queueSaved];
+  emit("logout", { queueSaved, waitUntil: (promise) => writes.push(promise) });
+  Promise.race([Promise.allSettled(writes), enough]).finally(() => {
     leaving = true; // no more writes: the session ends with this request
     event.detail.issueRequest(true);
   });
@@ -1324,6 +1332,12 @@ function start() {
     saveLocal();
     if (listener && dirty) {
       push({ keepalive: true });
+    }
+  });
+  // A change made offline (its PUT failed, `dirty` stayed) reaches the server as soon as the network is back.
+  window.addEventListener("online", () => {
+    if (listener && dirty) {
+      push();
     }
   });
   new ResizeObserver(drawWave).observe(part("wave"));

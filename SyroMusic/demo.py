@@ -15,8 +15,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.management.color import no_style
 from django.db import connection, transaction
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from . import caching
+from .listening import record
 from .models import (
     Album,
     Artist,
@@ -24,6 +27,9 @@ from .models import (
     Collaborator,
     Genre,
     Like,
+    Listen,
+    ListenDay,
+    ListenTally,
     Playlist,
     PlaylistEntry,
     PlayQueue,
@@ -87,10 +93,11 @@ EPOCH = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
 
 # Everything a seed writes, and so what --flush empties and what "the catalogue has data" means; with the
 # songs' audio files (rows only: the files stay where they are), which reference the songs; and listeners'
-# likes and play queues, which name songs too (a flush starts ids again, so a queue kept would name new songs).
+# likes, play queues and listens (with their rollups), which name songs too (a flush starts ids again, so a
+# queue or a history kept would name new songs).
 CATALOGUE_MODELS = [
-    Share, Collaborator, PlaylistEntry, Playlist, Like, PlayQueue, AudioFile, Song, Album.genres.through, Album,
-    Artist, Genre,
+    Share, Collaborator, PlaylistEntry, Playlist, Like, PlayQueue, ListenTally, ListenDay, Listen, AudioFile, Song,
+    Album.genres.through, Album, Artist, Genre,
 ]
 
 
@@ -446,6 +453,48 @@ class DemoCatalogueWriter:
             PlaylistEntry, ["id", "playlist_id", "song_id", "position", "added_by_id", "added_at"], entry_rows(), False
         )
         return entry_count
+
+
+DEMO_LISTENS = 300
+DEMO_LISTEN_DAYS = 120
+
+
+def demo_listens_seed(*, user, seed=1, count=DEMO_LISTENS, days=DEMO_LISTEN_DAYS, now=None):
+    """Give `user` (the demo's listener) `count` listens over the last `days` days, so that Recently played
+    and the stats have something to show; nothing if they already have listens. Recorded through
+    SyroMusic.listening.record, as the player's would be (the rollups stay exact).
+
+    The same seed gives the same songs, times (counted back from `now`'s hour) and time heard. The songs:
+    the newest dozen, and one in ten after, are songs that play (the demo's audio: 20-26 s, too short to
+    ever count), the rest a personal library of the catalogue's 80 most popular songs without a file,
+    drawn skewed (favourites often), about seven in ten heard long enough to count. Returns the number
+    recorded."""
+    if Listen.objects.filter(user=user).exists():
+        return 0
+    rng = random.Random(seed * 7_919 + 15)
+    playable = list(Song.objects.playable().order_by("id").values_list("id", flat=True)[:24])
+    library = list(Song.objects.most_popular().filter(audio=None).values_list("id", flat=True)[:80])
+    if not library:
+        return 0
+    lengths = dict(
+        Song.objects.filter(id__in=library + playable).annotate(length=Coalesce("audio__duration_ms", "duration_ms"))
+        .values_list("id", "length")
+    )
+    hour = (now or timezone.now()).replace(minute=0, second=0, microsecond=0)
+    events = []
+    for number in range(count):
+        # The newest listens (the first page of Recently played) are of songs that play, and one in ten after.
+        if playable and (number < 12 or rng.random() < 0.1):
+            song_id = rng.choice(playable)
+        else:
+            song_id = library[int(len(library) * rng.random() ** 2.5)]
+        back = datetime.timedelta(days=number * days / count, hours=rng.choice((0, 1, 2, 3, 5, 8, 10, 12)),
+                                  minutes=rng.randrange(60))
+        length = lengths.get(song_id) or 180_000
+        heard = length if rng.random() < 0.7 else int(length * rng.uniform(0.02, 0.3))
+        events.append(record.Event(client_id=f"demo-{seed}-{number}", song_id=song_id, started_at=hour - back,
+                                   heard_ms=heard, client="SyroMusic demo"))
+    return len(record.record(user, events).listens)
 
 
 def ascii_lower(name):

@@ -1,4 +1,5 @@
-"""The benchmark suite (`make bench`): every page, the search and the main API at a million songs, against their limits.
+"""The benchmark suite (`make bench`): every page, the search and the main API at a million songs (and ten
+million listens), against their limits.
 
     make bench                # 1,000,000 songs on a durable PostgreSQL in .bench/, reused between runs
     make bench BENCH_SMALL=1  # smoke mode: a few thousand songs on throwaway servers (what CI runs)
@@ -15,6 +16,10 @@ benchmark's own pages are mounted (bench/before_views.py). Then, for every row:
 - the floor: the page's own SQL statements run directly through psycopg;
 - the ceiling: a minimal view returning a constant response through the same stack;
 - the "before": the page without joins or prefetch, without the page cache, gzip or pagination.
+
+Listening (bench/listens.py): 10,000,000 listens over 5,000 listeners seeded in SQL, once, with their
+rollups checked against SyroMusic.listening.record's; a batch of listens posted, the history and stats
+pages and API of the heaviest listener, and refresh_popularity over the listens.
 
 Prints the tables and writes them to BENCHMARKS.md (the full run; `--output` elsewhere),
 with the machine, the versions and the issue's goals, met or missed.
@@ -42,6 +47,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+import listens  # noqa: E402
 
 from scripts import servers as services  # noqa: E402
 
@@ -72,6 +79,8 @@ def parse_args(argv):
     parser.add_argument("--output", help="markdown file to write (default BENCHMARKS.md; none with --small)")
     parser.add_argument("--json", help="also write every figure to this JSON file")
     parser.add_argument("--note", help="a sentence on this run's conditions, printed with the machine")
+    parser.add_argument("--listening-only", action="store_true",
+                        help="seed what is missing, then measure only the listening rows (printed, not written)")
     args = parser.parse_args(argv)
     args.songs = args.songs or (3_000 if args.small else 1_000_000)
     args.runs = args.runs or (3 if args.small else 15)
@@ -541,6 +550,7 @@ def render(report):
     missing = [r["url"] for r in report["rows"] if r.get("missing")]
     if missing:
         out += ["", "Not measured, the address answered 404 (not built yet): " + ", ".join(f"`{u}`" for u in missing) + "."]
+    out += listens.render(report.get("listening"))
     out += [
         "",
         "## Before and after",
@@ -567,6 +577,9 @@ def render(report):
             f"{times(b['bytes'] / sent)}, {times(r['load']['rps'] / b['load']['rps'])} |"
         )
     out += ["", "## Goals (issue 8)", ""] + [f"- {line}" for line in goals(rows, ceiling, report)]
+    listening_goals = listens.goals(report.get("listening"))
+    if listening_goals:
+        out += ["", "## Goals (issue 15)", ""] + [f"- {line}" for line in listening_goals]
     return "\n".join(out) + "\n"
 
 
@@ -640,12 +653,26 @@ def goals(rows, ceiling, report):
     return lines
 
 
+def listening_section(args, bench, seeded):
+    """bench/listens.py's check, rows and refresh_popularity, against the running server."""
+    log("listening: checking the seeded rollups against record's")
+    listening = {"seeded": seeded, "check": listens.check(args.small)}
+    listening["rows"] = listens.rows(bench, args.small, max(args.runs, 20), gunicorn_workers())
+    log("listening: refresh_popularity over the listens")
+    listening["popularity"] = listens.popularity(args.small)
+    return listening
+
+
 def run(args):
     started, load_before = time.monotonic(), os.getloadavg()[0]
     with Servers(args.small) as servers:
         os.environ.update(servers.env)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "Syro.settings")
-        prepare_catalogue(servers, args.songs)
+        reseeded = prepare_catalogue(servers, args.songs)
+        import django
+
+        django.setup()
+        seeded_listens = listens.prepare(servers, args.small, reseeded, STATE)
         log_dir = Path(tempfile.mkdtemp(prefix="syro-bench-log-"))
         try:
             log_path = log_dir / "gunicorn.log"
@@ -655,6 +682,9 @@ def run(args):
             bench = Bench(args, servers, log_path)
             # Every worker opens its database connection before anything is timed.
             wrk(servers.base, "/readyz", 1, args.connections)
+            if args.listening_only:
+                return {"listening": listening_section(args, bench, seeded_listens), "small": args.small,
+                        "seconds": time.monotonic() - started, "load_average": load_before}
             minimal_row = {"url": "/bench/minimal/", "type": "html", "kind": "ceiling"}
             minimal = [wrk(servers.base, minimal_row["url"], args.duration, args.connections)]
             minimal_ms, _, minimal_errors = bench.timed(minimal_row["url"], args.runs, cold=False)
@@ -664,6 +694,7 @@ def run(args):
                     before = {"url": row["before"], "type": row["type"], "kind": "before"}
                     row["before_result"] = bench.measure(before, cached=False)
             minimal.append(wrk(servers.base, minimal_row["url"], args.duration, args.connections))
+            listening = listening_section(args, bench, seeded_listens)
             from bench.before_views import BASELINE_ROWS
             from SyroMusic.models import Album, Artist, Playlist, Song
 
@@ -681,6 +712,7 @@ def run(args):
                 "minimal_errors": minimal_errors + sum(m["errors"] for m in minimal),
                 "ceiling_rps": statistics.mean(m["rps"] for m in minimal),
                 "rows": rows,
+                "listening": listening,
             }
         finally:
             shutil.rmtree(log_dir, ignore_errors=True)
@@ -723,6 +755,13 @@ def main(argv):
         return 2
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     report = run(args)
+    if args.listening_only:
+        text = "\n".join([f"`{' '.join(['bench/suite.py', *argv])}` ({report['seconds']:.0f} s; load average "
+                          f"before: {report['load_average']:.2f} on {os.cpu_count()} cores)"]
+                         + listens.render(report["listening"]) + ["", "## Goals (issue 15)", ""]
+                         + [f"- {line}" for line in listens.goals(report["listening"])]) + "\n"
+        print(text)
+        return 1 if sum(r.get("errors", 0) for r in report["listening"]["rows"]) else 0
     text = render(report) + audio_section(args.small)
     print(text)
     if args.output:
@@ -732,7 +771,7 @@ def main(argv):
         Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
     errors = report["minimal_errors"] + sum(
         r.get("errors", 0) + r.get("before_result", {}).get("errors", 0) for r in report["rows"]
-    )
+    ) + sum(r.get("errors", 0) for r in report["listening"]["rows"])
     if errors:
         log(f"{errors} errors: the benchmark failed")
         return 1

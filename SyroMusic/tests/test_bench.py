@@ -89,5 +89,16 @@ def test_smoke_mode_measures_every_row_without_an_error(tmp_path):
     assert report["minimal_errors"] == 0 and report["ceiling_rps"] > 0
     for goal in ("90% of the minimal view", "3× its raw SQL time", "under 30 ms", "75% smaller", "Zero errors"):
         assert goal in table
+
+    # Listening (issue 15): the listens seeded in SQL, their rollups equal to record's, every row measured.
+    listening = report["listening"]
+    assert listening["seeded"]["listens"] == 20_000 and listening["seeded"]["heavy"] == 5_000
+    assert listening["seeded"]["listeners"] == 50
+    assert listening["check"]["heavy"]["listens"] == 5_000 and listening["check"]["light"]["listens"] > 0
+    assert "## Listening (issue 15)" in table and "equal what SyroMusic.listening.record computes" in table
+    for row in listening["rows"]:
+        assert row.get("missing") or (row["errors"] == 0 and row["queries"] >= 1 and row["ms"][0] > 0), row
+    assert [p["days"] for p in listening["popularity"]] == [30, 3660]
+    assert all(p["seconds"] > 0 and p["heard"] > 0 for p in listening["popularity"])
     for machine_fact in ("cores", "GiB memory", "Python", "Django", "PostgreSQL", "Redis", "gunicorn"):
         assert machine_fact in table

@@ -10,7 +10,14 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from SyroMusic.demo import GENRES, catalogue_has_data, demo_catalogue_seed, plan_sizes, progress_total
+from SyroMusic.demo import (
+    GENRES,
+    catalogue_has_data,
+    demo_catalogue_seed,
+    demo_listens_seed,
+    plan_sizes,
+    progress_total,
+)
 from SyroMusic.demo_audio import demo_audio_plan, demo_audio_write
 from SyroMusic.library.scan import library_scan
 from SyroMusic.models import Song
@@ -37,7 +44,8 @@ class Command(BaseCommand):
             "--flush", action="store_true", help="delete the catalogue and all playlists (with their shares) first"
         )
         parser.add_argument(
-            "--demo-admin", action="store_true", help="also create superuser admin/admin (only with DEBUG on)"
+            "--demo-admin", action="store_true", help="also create superuser admin/admin (only with DEBUG on), with a few hundred listens "
+            "over the last months (Recently played, the stats)"
         )
         parser.add_argument(
             "--audio", action="store_true",
@@ -61,6 +69,8 @@ class Command(BaseCommand):
             if options["audio"]:
                 # A catalogue seeded before the demo had audio gets it now; one that has it is left alone.
                 self.add_demo_audio(options)
+            if options["demo_admin"]:
+                self.add_demo_listens(options)
             return
         if has_data and not options["flush"]:
             raise CommandError("The catalogue is not empty. Use --flush to replace it, or --if-empty to skip.")
@@ -95,6 +105,16 @@ class Command(BaseCommand):
         )
         if options["audio"]:
             self.add_demo_audio(options)
+        if options["demo_admin"]:
+            self.add_demo_listens(options)
+
+    def add_demo_listens(self, options):
+        """The demo listener's history (after the audio: the songs that play come first); none twice."""
+        admin = get_user_model().objects.get(username="admin")
+        started = time.monotonic()
+        recorded = demo_listens_seed(user=admin, seed=options["seed"])
+        if recorded:
+            self.stdout.write(f"Gave admin {recorded} listens over the last months in {time.monotonic() - started:.1f} s.")
 
     def add_demo_audio(self, options):
         """Write the demo files the folder lacks, then scan the folder unless every demo song already plays."""

@@ -494,6 +494,9 @@ class ProfileAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     search_fields = ["user__username", "bio"]
     autocomplete_fields = ["user"]
+    # A new time zone moves the listener's days and months (record.change_time_zone): the listener changes it
+    # on their profile, never a plain save here.
+    readonly_fields = ["time_zone"]
 
 
 @admin.register(Follow)

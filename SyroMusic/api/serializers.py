@@ -322,8 +322,16 @@ class MyProfileSerializer(KnownFieldsOnly, serializers.ModelSerializer):
     def update(self, profile, validated_data):
         """A new time zone goes through record.change_time_zone: the listener's days and months move with it."""
         zone = validated_data.pop("time_zone", None)
-        profile = super().update(profile, validated_data)
-        if zone is not None and zone != profile.time_zone:
+        if profile.pk is None:
+            profile, _ = Profile.objects.get_or_create(user=profile.user)
+        for name, value in validated_data.items():
+            setattr(profile, name, value)
+        # Only the fields sent: a whole-row save would write back a time zone read before another request
+        # changed it, and leave the rollups in the other zone.
+        if validated_data:
+            profile.save(update_fields=list(validated_data))
+        if zone is not None:
+            # Compared under the listener's lock: a rebuild only when the zone really changes.
             profile = record.change_time_zone(profile.user, zone)
         return profile
 

@@ -59,7 +59,7 @@ def history(request):
 @require_POST
 def history_remove(request, pk):
     """Remove one listen (the listener's own; another's is a 404), then back to the page it was on."""
-    if not record.forget(request.user, [pk]):
+    if not record.forget(request.user, [int(pk)]):
         raise Http404("You have no listen with this id.")
     messages.success(request, "Removed from your history.")
     return redirect(safe_next(request, reverse("music:history")))

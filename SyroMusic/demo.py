@@ -28,6 +28,8 @@ from .models import (
     Genre,
     Like,
     Listen,
+    ListenAlbumTally,
+    ListenArtistTally,
     ListenDay,
     ListenTally,
     Playlist,
@@ -96,7 +98,8 @@ EPOCH = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
 # likes, play queues and listens (with their rollups), which name songs too (a flush starts ids again, so a
 # queue or a history kept would name new songs).
 CATALOGUE_MODELS = [
-    Share, Collaborator, PlaylistEntry, Playlist, Like, PlayQueue, ListenTally, ListenDay, Listen, AudioFile, Song,
+    Share, Collaborator, PlaylistEntry, Playlist, Like, PlayQueue, ListenTally, ListenAlbumTally, ListenArtistTally,
+    ListenDay, Listen, AudioFile, Song,
     Album.genres.through, Album, Artist, Genre,
 ]
 

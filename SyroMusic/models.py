@@ -1116,6 +1116,10 @@ class Listen(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listens")
     # Null once the song left the catalogue: the event stays (the listener's minutes and days do not change).
     song = models.ForeignKey(Song, on_delete=models.SET_NULL, null=True, blank=True, related_name="listens")
+    # The album and artist the song was of when it was heard (as scrobbles keep names): the top albums and
+    # artists count them, and a song later moved or deleted does not change what was heard.
+    album = models.ForeignKey(Album, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    artist = models.ForeignKey(Artist, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     client_id = models.CharField(
         max_length=64, help_text="Made by the client: the same id twice is the same listen, recorded once."
     )
@@ -1189,3 +1193,39 @@ class ListenTally(models.Model):
 
     def __str__(self):
         return f"{self.user}, {self.month or 'all time'}: song {self.song_id} × {self.listens}"
+
+
+class ListenAlbumTally(models.Model):
+    """ListenTally's twin for the albums listens were of (Listen.album): the top albums rank from here."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    month = models.IntegerField(help_text="YYYYMM in the listener's time zone; 0 for all time.")
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="+")
+    listens = models.IntegerField(default=0, help_text="Counted listens.")
+    heard_ms = models.BigIntegerField(default=0, help_text="Every event's time heard, counted or not.")
+
+    class Meta:
+        verbose_name_plural = "listen album tallies"
+        constraints = [models.UniqueConstraint(fields=["user", "month", "album"], name="listen_album_tally_once")]
+        indexes = [models.Index(fields=["user", "month", "-listens", "album"], name="listen_album_tally_top_idx")]
+
+    def __str__(self):
+        return f"{self.user}, {self.month or 'all time'}: album {self.album_id} × {self.listens}"
+
+
+class ListenArtistTally(models.Model):
+    """ListenTally's twin for the artists listens were of (Listen.artist): the top artists rank from here."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    month = models.IntegerField(help_text="YYYYMM in the listener's time zone; 0 for all time.")
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+")
+    listens = models.IntegerField(default=0, help_text="Counted listens.")
+    heard_ms = models.BigIntegerField(default=0, help_text="Every event's time heard, counted or not.")
+
+    class Meta:
+        verbose_name_plural = "listen artist tallies"
+        constraints = [models.UniqueConstraint(fields=["user", "month", "artist"], name="listen_artist_tally_once")]
+        indexes = [models.Index(fields=["user", "month", "-listens", "artist"], name="listen_artist_tally_top_idx")]
+
+    def __str__(self):
+        return f"{self.user}, {self.month or 'all time'}: artist {self.artist_id} × {self.listens}"

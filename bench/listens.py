@@ -109,10 +109,11 @@ def seed(conn, small):
     into seven indexes, and deferred foreign-key checks would queue ten million trigger events)."""
     from django.contrib.auth import get_user_model
 
-    from SyroMusic.models import Listen, ListenDay, ListenTally, Song
+    from SyroMusic.models import Listen, ListenAlbumTally, ListenArtistTally, ListenDay, ListenTally, Song
 
     plan = shape(small)
     listen, day, tally = (model._meta.db_table for model in (Listen, ListenDay, ListenTally))
+    album_tally, artist_tally = ListenAlbumTally._meta.db_table, ListenArtistTally._meta.db_table
     song, user = Song._meta.db_table, get_user_model()._meta.db_table
     started = time.monotonic()
     log(f"seeding {plan['listens']:,} listens over {plan['listeners']:,} listeners (SQL)")
@@ -136,8 +137,8 @@ def seed(conn, small):
         )]
         if ids != list(range(first_user, first_user + plan["listeners"])):
             raise RuntimeError("the bench listeners' ids are not contiguous: start from a new database")
-        saved = _drop_indexes_and_constraints(conn, [listen, day, tally])
-        conn.execute(f'TRUNCATE "{listen}", "{day}", "{tally}" RESTART IDENTITY')
+        saved = _drop_indexes_and_constraints(conn, [listen, day, tally, album_tally, artist_tally])
+        conn.execute(f'TRUNCATE "{listen}", "{day}", "{tally}", "{album_tally}", "{artist_tally}" RESTART IDENTITY')
         conn.execute(
             "CREATE TEMP TABLE bench_plan (user_id int, n int, days int, library int, start int, stride int) "
             "ON COMMIT DROP"
@@ -148,9 +149,9 @@ def seed(conn, small):
         step = time.monotonic()
         # The draws are made in a subquery (volatile random() per row), then the song and its length joined.
         conn.execute(f"""
-            INSERT INTO "{listen}" (user_id, song_id, client_id, started_at, heard_ms, counted, client, source,
-                                    recorded_at)
-            SELECT d.user_id, s.id, 'bench-' || d.i, d.started_at,
+            INSERT INTO "{listen}" (user_id, song_id, album_id, artist_id, client_id, started_at, heard_ms, counted,
+                                    client, source, recorded_at)
+            SELECT d.user_id, s.id, s.album_id, s.artist_id, 'bench-' || d.i, d.started_at,
                    h.heard, h.counted, 'SyroMusic web', 'player', d.started_at + make_interval(secs => h.heard / 1000.0)
             FROM (
                 SELECT p.user_id, g.i,
@@ -191,21 +192,22 @@ def seed(conn, small):
         timings["days"] = time.monotonic() - step
         step = time.monotonic()
         month = f"(EXTRACT(YEAR FROM {local}) * 100 + EXTRACT(MONTH FROM {local}))::int"
-        conn.execute(f"""
-            INSERT INTO "{tally}" (user_id, month, song_id, listens, heard_ms)
-            SELECT user_id, CASE WHEN GROUPING(month) = 1 THEN {ListenTally.ALL_TIME} ELSE month END, song_id,
-                   COUNT(*) FILTER (WHERE counted), SUM(heard_ms)
-            FROM (SELECT user_id, song_id, counted, heard_ms, {month} AS month FROM "{listen}"
-                  WHERE song_id IS NOT NULL) AS l
-            GROUP BY GROUPING SETS ((user_id, song_id, month), (user_id, song_id))
-            HAVING COUNT(*) FILTER (WHERE counted) > 0 OR SUM(heard_ms) > 0
-        """)
+        for table, column in ((tally, "song_id"), (album_tally, "album_id"), (artist_tally, "artist_id")):
+            conn.execute(f"""
+                INSERT INTO "{table}" (user_id, month, {column}, listens, heard_ms)
+                SELECT user_id, CASE WHEN GROUPING(month) = 1 THEN {ListenTally.ALL_TIME} ELSE month END, {column},
+                       COUNT(*) FILTER (WHERE counted), SUM(heard_ms)
+                FROM (SELECT user_id, {column}, counted, heard_ms, {month} AS month FROM "{listen}"
+                      WHERE {column} IS NOT NULL) AS l
+                GROUP BY GROUPING SETS ((user_id, {column}, month), (user_id, {column}))
+                HAVING COUNT(*) FILTER (WHERE counted) > 0 OR SUM(heard_ms) > 0
+            """)
         timings["tallies"] = time.monotonic() - step
         step = time.monotonic()
         _restore(conn, saved)
         timings["indexes"] = time.monotonic() - step
     step = time.monotonic()
-    for table in (listen, day, tally):
+    for table in (listen, day, tally, album_tally, artist_tally):
         conn.execute(f'VACUUM ANALYZE "{table}"')
     timings["vacuum"] = time.monotonic() - step
     facts = {"seconds": time.monotonic() - started, "timings": timings}
@@ -262,7 +264,7 @@ def check(small):
 
     from SyroMusic.listening import record
     from SyroMusic.listening.counts import counts
-    from SyroMusic.models import Listen, ListenDay, ListenTally, Profile, Song
+    from SyroMusic.models import Listen, ListenDay, Profile, Song
 
     results = {}
     for label, name in (("heavy", HEAVY_NAME), ("light", LIGHT_NAME if not small else "listener-00007")):
@@ -270,13 +272,18 @@ def check(small):
         rollup = record.Rollup(Profile.of(user).zone)
         rows = Listen.objects.filter(user=user).values_list("song_id", "started_at", "heard_ms", "counted")
         listens = 0
-        for song_id, started_at, heard_ms, counted in rows.iterator(chunk_size=20_000):
-            rollup.add(song_id, started_at, heard_ms, counted)
+        for listen in Listen.objects.filter(user=user).only(*record.LISTEN_FACTS).iterator(chunk_size=20_000):
+            rollup.add(listen)
             listens += 1
         days = {row.day: (row.listens, row.heard_ms, list(row.hours)) for row in ListenDay.objects.filter(user=user)}
-        tallies = {(row.month, row.song_id): (row.listens, row.heard_ms) for row in ListenTally.objects.filter(user=user)}
+        tallies = {
+            (kind, row.month, getattr(row, f"{kind}_id")): (row.listens, row.heard_ms)
+            for kind, model in record.TALLIES.items() for row in model.objects.filter(user=user)
+        }
         expected_days = {d: (v[0], v[1], v[2]) for d, v in rollup.days.items() if v[0] or v[1]}
-        expected_tallies = {k: (v[0], v[1]) for k, v in rollup.tallies.items() if v[0] or v[1]}
+        expected_tallies = {
+            (kind, *key): (v[0], v[1]) for kind, table in rollup.tallies.items() for key, v in table.items() if v[0] or v[1]
+        }
         if days != expected_days or tallies != expected_tallies:
             wrong_days = sum(days.get(d) != v for d, v in expected_days.items()) + len(days.keys() - expected_days.keys())
             wrong = sum(tallies.get(k) != v for k, v in expected_tallies.items()) + len(tallies.keys() - expected_tallies.keys())

@@ -11,18 +11,33 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Coalesce
 
-from SyroMusic.models import Listen, ListenDay, ListenTally, Profile, Song, validate_time_zone
+from SyroMusic.models import (
+    Listen,
+    ListenAlbumTally,
+    ListenArtistTally,
+    ListenDay,
+    ListenTally,
+    Profile,
+    Song,
+    validate_time_zone,
+)
 
 from .counts import counts
 
 HOURS = 24
+# What the rollups read of a listen.
+LISTEN_FACTS = ("song_id", "album_id", "artist_id", "started_at", "heard_ms", "counted")
 # Slack on a song's length when capping the time a client says it heard (its clock and ours differ a little).
 CAP_SLACK_MS = 1_000
 # Rows written per statement when rebuilding.
 BATCH = 5_000
+# Rows per INSERT … ON CONFLICT statement (5 parameters each: well under SQLite's limit).
+UPSERT_ROWS = 500
+# The tallies: what each counts listens of (the song, and the album and artist the listen was of).
+TALLIES = {"song": ListenTally, "album": ListenAlbumTally, "artist": ListenArtistTally}
 
 
 @dataclass(frozen=True)
@@ -60,24 +75,29 @@ class Rollup:
     def __init__(self, zone):
         self.zone = zone
         self.days = defaultdict(lambda: [0, 0, [0] * HOURS])  # day -> [listens, heard_ms, hours]
-        self.tallies = defaultdict(lambda: [0, 0])  # (month, song id) -> [listens, heard_ms]
+        # kind -> (month, id) -> [listens, heard_ms]
+        self.tallies = {kind: defaultdict(lambda: [0, 0]) for kind in TALLIES}
 
-    def add(self, song_id, started_at, heard_ms, counted, sign=1):
-        local = started_at.astimezone(self.zone)
+    def add(self, listen, sign=1):
+        """Add a listen (anything with song_id, album_id, artist_id, started_at, heard_ms, counted)."""
+        local = listen.started_at.astimezone(self.zone)
         day = self.days[local.date()]
-        day[1] += sign * heard_ms
-        if counted:
+        day[1] += sign * listen.heard_ms
+        if listen.counted:
             day[0] += sign
             day[2][local.hour] += sign
-        if song_id is not None:
-            for month in (month_key(local.date()), ListenTally.ALL_TIME):
-                tally = self.tallies[(month, song_id)]
-                tally[0] += sign * int(counted)
-                tally[1] += sign * heard_ms
+        month = month_key(local.date())
+        for kind, thing in (("song", listen.song_id), ("album", listen.album_id), ("artist", listen.artist_id)):
+            if thing is not None:
+                for period in (month, ListenTally.ALL_TIME):
+                    tally = self.tallies[kind][(period, thing)]
+                    tally[0] += sign * int(listen.counted)
+                    tally[1] += sign * listen.heard_ms
 
     def apply(self, user):
-        """Add this rollup to the stored one: read the rows it touches, write the sums back (one upsert per
-        table), delete rows that fall to nothing. The caller holds the listener's lock."""
+        """Add this rollup to the stored one (the caller holds the listener's lock). Days: read the rows it
+        touches and write the sums back (one upsert); tallies: one INSERT … ON CONFLICT DO UPDATE that adds,
+        per table. Rows that fall to nothing are deleted."""
         if self.days:
             stored = {row.day: row for row in ListenDay.objects.filter(user=user, day__in=list(self.days))}
             keep, drop = [], []
@@ -90,22 +110,11 @@ class Rollup:
             _upsert(ListenDay, keep, ["user", "day"], ["listens", "heard_ms", "hours"])
             if drop:
                 ListenDay.objects.filter(user=user, day__in=[row.day for row in drop]).delete()
-        if self.tallies:
-            months = {month for month, _ in self.tallies}
-            songs = {song for _, song in self.tallies}
-            stored = {
-                (row.month, row.song_id): row
-                for row in ListenTally.objects.filter(user=user, month__in=months, song__in=songs)
-            }
-            keep, drop = [], []
-            for (month, song_id), (listens, heard_ms) in self.tallies.items():
-                row = stored.get((month, song_id)) or ListenTally(user=user, month=month, song_id=song_id)
-                row.listens += listens
-                row.heard_ms += heard_ms
-                (keep if row.listens or row.heard_ms else drop).append(row)
-            _upsert(ListenTally, keep, ["user", "month", "song"], ["listens", "heard_ms"])
-            if drop:
-                ListenTally.objects.filter(pk__in=[row.pk for row in drop if row.pk]).delete()
+        for kind, model in TALLIES.items():
+            changes = [(month, thing, *change) for (month, thing), change in self.tallies[kind].items() if any(change)]
+            _add_to_tallies(model, kind, user.pk, changes)
+            if any(listens < 0 or heard < 0 for _, _, listens, heard in changes):
+                model.objects.filter(user=user, listens=0, heard_ms=0).delete()
 
 
 def _upsert(model, rows, unique_fields, update_fields):
@@ -117,6 +126,23 @@ def _upsert(model, rows, unique_fields, update_fields):
         model.objects.bulk_create(
             rows, batch_size=BATCH, update_conflicts=True, unique_fields=unique_fields, update_fields=update_fields
         )
+
+
+def _add_to_tallies(model, kind, user_id, changes):
+    """Add (month, id, listens, heard_ms) to the tally rows, creating the missing ones."""
+    quote = connection.ops.quote_name
+    table, column = quote(model._meta.db_table), quote(f"{kind}_id")
+    with connection.cursor() as cursor:
+        for start in range(0, len(changes), UPSERT_ROWS):
+            chunk = changes[start : start + UPSERT_ROWS]
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f'INSERT INTO {table} ("user_id", "month", {column}, "listens", "heard_ms") VALUES {values}'
+                f' ON CONFLICT ("user_id", "month", {column}) DO UPDATE SET'
+                f' "listens" = {table}."listens" + excluded."listens",'
+                f' "heard_ms" = {table}."heard_ms" + excluded."heard_ms"',
+                [value for row in chunk for value in (user_id, *row)],
+            )
 
 
 def _lock(user):
@@ -134,11 +160,12 @@ def record(user, events, *, source=Listen.Source.PLAYER):
     if not events:
         return result
     profile = _lock(user)
-    lengths = dict(
-        Song.objects.filter(pk__in={event.song_id for event in events})
+    songs = {
+        pk: (length, album_id, artist_id)
+        for pk, length, album_id, artist_id in Song.objects.filter(pk__in={event.song_id for event in events})
         .annotate(length=Coalesce("audio__duration_ms", "duration_ms"))
-        .values_list("pk", "length")
-    )
+        .values_list("pk", "length", "album_id", "artist_id")
+    }
     seen = set(
         Listen.objects.filter(user=user, client_id__in={event.client_id for event in events}).values_list(
             "client_id", flat=True
@@ -149,18 +176,19 @@ def record(user, events, *, source=Listen.Source.PLAYER):
         if event.client_id in seen:
             result.duplicates.append(event.client_id)
             continue
-        if event.song_id not in lengths:
+        if event.song_id not in songs:
             result.skipped.append((event.client_id, f"No song with id {event.song_id}."))
             continue
         seen.add(event.client_id)
-        length = lengths[event.song_id]
+        length, album_id, artist_id = songs[event.song_id]
         heard = max(0, int(event.heard_ms))
         if length is not None:
             heard = min(heard, length + CAP_SLACK_MS)
         counted = counts(length, heard) if event.counted is None else bool(event.counted)
         new.append(
             Listen(
-                user=user, song_id=event.song_id, client_id=event.client_id, started_at=event.started_at,
+                user=user, song_id=event.song_id, album_id=album_id, artist_id=artist_id,
+                client_id=event.client_id, started_at=event.started_at,
                 heard_ms=heard, counted=counted, client=event.client[:64], source=source,
             )
         )
@@ -169,7 +197,7 @@ def record(user, events, *, source=Listen.Source.PLAYER):
     result.listens = Listen.objects.bulk_create(new)
     rollup = Rollup(profile.zone)
     for listen in new:
-        rollup.add(listen.song_id, listen.started_at, listen.heard_ms, listen.counted)
+        rollup.add(listen)
     rollup.apply(user)
     return result
 
@@ -179,17 +207,13 @@ def forget(user, listen_ids):
     """Delete those of the user's listens (ids of others' are ignored) and take them out of the rollups.
     Returns how many were deleted."""
     profile = _lock(user)
-    gone = list(
-        Listen.objects.filter(user=user, pk__in=list(listen_ids)).values_list(
-            "pk", "song_id", "started_at", "heard_ms", "counted"
-        )
-    )
+    gone = list(Listen.objects.filter(user=user, pk__in=list(listen_ids)).only(*LISTEN_FACTS))
     if not gone:
         return 0
-    Listen.objects.filter(pk__in=[row[0] for row in gone]).delete()
+    Listen.objects.filter(pk__in=[listen.pk for listen in gone]).delete()
     rollup = Rollup(profile.zone)
-    for _, song_id, started_at, heard_ms, counted in gone:
-        rollup.add(song_id, started_at, heard_ms, counted, sign=-1)
+    for listen in gone:
+        rollup.add(listen, sign=-1)
     rollup.apply(user)
     return len(gone)
 
@@ -199,7 +223,8 @@ def forget_all(user):
     """Delete all the user's listens and rollups. Returns how many listens there were."""
     _lock(user)
     ListenDay.objects.filter(user=user).delete()
-    ListenTally.objects.filter(user=user).delete()
+    for model in TALLIES.values():
+        model.objects.filter(user=user).delete()
     return Listen.objects.filter(user=user).delete()[0]
 
 
@@ -219,14 +244,12 @@ def change_time_zone(user, name):
 def rebuild(user, zone, *, all_time=True):
     """The listener's rollups computed afresh from their listens (the caller holds the lock)."""
     ListenDay.objects.filter(user=user).delete()
-    tallies = ListenTally.objects.filter(user=user)
-    (tallies if all_time else tallies.exclude(month=ListenTally.ALL_TIME)).delete()
+    for model in TALLIES.values():
+        tallies = model.objects.filter(user=user)
+        (tallies if all_time else tallies.exclude(month=ListenTally.ALL_TIME)).delete()
     rollup = Rollup(zone)
-    rows = Listen.objects.filter(user=user).values_list("song_id", "started_at", "heard_ms", "counted")
-    for song_id, started_at, heard_ms, counted in rows.iterator(chunk_size=BATCH):
-        rollup.add(song_id, started_at, heard_ms, counted)
-    if not all_time:
-        rollup.tallies = {key: value for key, value in rollup.tallies.items() if key[0] != ListenTally.ALL_TIME}
+    for listen in Listen.objects.filter(user=user).only(*LISTEN_FACTS).iterator(chunk_size=BATCH):
+        rollup.add(listen)
     ListenDay.objects.bulk_create(
         [
             ListenDay(user=user, day=day, listens=listens, heard_ms=heard_ms, hours=hours)
@@ -235,11 +258,12 @@ def rebuild(user, zone, *, all_time=True):
         ],
         batch_size=BATCH,
     )
-    ListenTally.objects.bulk_create(
-        [
-            ListenTally(user=user, month=month, song_id=song_id, listens=listens, heard_ms=heard_ms)
-            for (month, song_id), (listens, heard_ms) in rollup.tallies.items()
-            if listens or heard_ms
-        ],
-        batch_size=BATCH,
-    )
+    for kind, model in TALLIES.items():
+        model.objects.bulk_create(
+            [
+                model(user=user, month=month, listens=listens, heard_ms=heard_ms, **{f"{kind}_id": thing})
+                for (month, thing), (listens, heard_ms) in rollup.tallies[kind].items()
+                if (listens or heard_ms) and (all_time or month != ListenTally.ALL_TIME)
+            ],
+            batch_size=BATCH,
+        )

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from SyroMusic.models import Album, Artist, Listen, ListenDay, ListenTally, Profile, Song
 
-from .record import HOURS, month_key
+from .record import HOURS, TALLIES, month_key
 
 RANGES = {"7d": "Last 7 days", "30d": "Last 30 days", "12m": "Last 12 months", "all": "All time"}
 DEFAULT_RANGE = "30d"
@@ -242,83 +242,88 @@ def _add_ranking(stats, user, zone, month_totals):
 def _ranking(user_id, range, start, zone, first_month):
     """One query: the range's top songs, albums and artists (each row with how many there are in all),
     and the top song and artist of each month from `first_month` (YYYYMM) on. Rows: kind, month, id,
-    name, listens, heard, artist id, artist name, album id, album title, how many of that kind."""
+    name, listens, heard, artist id, artist name, album id, album title, how many of that kind.
+
+    Each kind is ranked from its own tally (or, for 7 and 30 days, the range's own listens, which carry
+    their album and artist) by listens and time heard before any name is joined: only the rows that can
+    still be among the first ten (RANK() <= 10: ties at the tenth place included) meet the catalogue's
+    tables, where the name breaks the remaining ties."""
     quote = connection.ops.quote_name
-    listens, tallies = quote(Listen._meta.db_table), quote(ListenTally._meta.db_table)
+    listens = quote(Listen._meta.db_table)
     songs, albums, artists = (quote(model._meta.db_table) for model in (Song, Album, Artist))
-    if range == "all":
-        per_song = f"SELECT song_id, listens, heard_ms AS heard FROM {tallies} WHERE user_id = %s AND month = %s"
-        params = [user_id, ListenTally.ALL_TIME]
-    elif range == "12m":
-        per_song = (
-            f"SELECT song_id, SUM(listens) AS listens, SUM(heard_ms) AS heard FROM {tallies}"
-            " WHERE user_id = %s AND month >= %s GROUP BY song_id"
-        )
-        params = [user_id, month_key(start)]
-    else:
+    tallies = {kind: quote(model._meta.db_table) for kind, model in TALLIES.items()}
+    params = []
+
+    def source(kind):
+        column = f"{kind}_id"
+        if range == "all":
+            params.extend([user_id, ListenTally.ALL_TIME])
+            return f"SELECT {column} AS id, listens, heard_ms AS heard FROM {tallies[kind]} WHERE user_id = %s AND month = %s"
+        if range == "12m":
+            params.extend([user_id, month_key(start)])
+            return (
+                f"SELECT {column} AS id, SUM(listens) AS listens, SUM(heard_ms) AS heard FROM {tallies[kind]}"
+                f" WHERE user_id = %s AND month >= %s GROUP BY {column}"
+            )
         # Days, not months: the range's own listens, from local midnight of its first day (the user's
         # newest listens, by listen_user_recent_idx).
         since = datetime.datetime.combine(start, datetime.time(), tzinfo=zone)
-        per_song = (
-            f"SELECT song_id, SUM(CASE WHEN counted THEN 1 ELSE 0 END) AS listens, SUM(heard_ms) AS heard"
-            f" FROM {listens} WHERE user_id = %s AND started_at >= %s AND song_id IS NOT NULL GROUP BY song_id"
+        params.extend([user_id, connection.ops.adapt_datetimefield_value(since)])
+        return (
+            f"SELECT {column} AS id, SUM(CASE WHEN counted THEN 1 ELSE 0 END) AS listens, SUM(heard_ms) AS heard"
+            f" FROM {listens} WHERE user_id = %s AND started_at >= %s AND {column} IS NOT NULL GROUP BY {column}"
         )
-        params = [user_id, connection.ops.adapt_datetimefield_value(since)]
+
+    def candidates(kind):
+        """The rows of the range that can still be among the first ten, with how many there are in all."""
+        return (
+            f"SELECT id, listens, heard, total FROM (SELECT id, listens, heard, COUNT(*) OVER () AS total,"
+            f" RANK() OVER (ORDER BY listens DESC, heard DESC) AS place FROM ({source(kind)}) AS heard_{kind}"
+            f" WHERE listens > 0) AS ranked_{kind} WHERE place <= {TOP}"
+        )
+
+    def month_candidates(kind):
+        """The first of each month (ties kept) from `first_month` on."""
+        params.extend([user_id, first_month])
+        return (
+            f"SELECT month, id, listens, heard FROM (SELECT month, {kind}_id AS id, listens, heard_ms AS heard,"
+            f" RANK() OVER (PARTITION BY month ORDER BY listens DESC, heard_ms DESC) AS place"
+            f" FROM {tallies[kind]} WHERE user_id = %s AND month >= %s AND listens > 0) AS monthly_{kind}"
+            f" WHERE place = 1"
+        )
+
+    song_rows, album_rows, artist_rows = candidates("song"), candidates("album"), candidates("artist")
+    month_songs, month_artists = month_candidates("song"), month_candidates("artist")
     sql = f"""
-        WITH per_song AS ({per_song}),
-        heard AS (
-            SELECT p.song_id, p.listens, p.heard, s.title AS song_title, s.artist_id, ar.name AS artist_name,
-                   s.album_id, al.title AS album_title, al.artist_id AS album_artist_id, aa.name AS album_artist_name
-            FROM per_song p
-            JOIN {songs} s ON s.id = p.song_id
-            JOIN {artists} ar ON ar.id = s.artist_id
-            JOIN {albums} al ON al.id = s.album_id
-            JOIN {artists} aa ON aa.id = al.artist_id
-        ),
-        monthly AS (
-            SELECT t.month, t.song_id, t.listens, t.heard_ms AS heard, s.title AS song_title, s.artist_id,
-                   ar.name AS artist_name, s.album_id, al.title AS album_title
-            FROM {tallies} t
-            JOIN {songs} s ON s.id = t.song_id
-            JOIN {artists} ar ON ar.id = s.artist_id
-            JOIN {albums} al ON al.id = s.album_id
-            WHERE t.user_id = %s AND t.month >= %s
-        )
         SELECT kind, month, id, name, listens, heard, owner_id, owner_name, album_id, album_title, total
         FROM (
-            SELECT 'song' AS kind, 0 AS month, song_id AS id, song_title AS name, listens, heard,
-                   artist_id AS owner_id, artist_name AS owner_name, album_id, album_title,
-                   ROW_NUMBER() OVER (ORDER BY listens DESC, heard DESC, LOWER(song_title), song_id) AS position,
-                   COUNT(*) OVER () AS total, {TOP} AS most
-            FROM heard WHERE listens > 0
+            SELECT 'song' AS kind, 0 AS month, t.id, s.title AS name, t.listens, t.heard,
+                   s.artist_id AS owner_id, ar.name AS owner_name, s.album_id, al.title AS album_title, t.total,
+                   ROW_NUMBER() OVER (ORDER BY t.listens DESC, t.heard DESC, LOWER(s.title), t.id) AS position,
+                   {TOP} AS most
+            FROM ({song_rows}) AS t
+            JOIN {songs} s ON s.id = t.id JOIN {artists} ar ON ar.id = s.artist_id JOIN {albums} al ON al.id = s.album_id
             UNION ALL
-            SELECT 'album', 0, album_id, album_title, SUM(listens), SUM(heard), album_artist_id, album_artist_name,
-                   NULL, NULL,
-                   ROW_NUMBER() OVER (ORDER BY SUM(listens) DESC, SUM(heard) DESC, LOWER(album_title), album_id),
-                   COUNT(*) OVER (), {TOP}
-            FROM heard GROUP BY album_id, album_title, album_artist_id, album_artist_name HAVING SUM(listens) > 0
+            SELECT 'album', 0, t.id, al.title, t.listens, t.heard, al.artist_id, aa.name, NULL, NULL, t.total,
+                   ROW_NUMBER() OVER (ORDER BY t.listens DESC, t.heard DESC, LOWER(al.title), t.id), {TOP}
+            FROM ({album_rows}) AS t JOIN {albums} al ON al.id = t.id JOIN {artists} aa ON aa.id = al.artist_id
             UNION ALL
-            SELECT 'artist', 0, artist_id, artist_name, SUM(listens), SUM(heard), NULL, NULL, NULL, NULL,
-                   ROW_NUMBER() OVER (ORDER BY SUM(listens) DESC, SUM(heard) DESC, LOWER(artist_name), artist_id),
-                   COUNT(*) OVER (), {TOP}
-            FROM heard GROUP BY artist_id, artist_name HAVING SUM(listens) > 0
+            SELECT 'artist', 0, t.id, ar.name, t.listens, t.heard, NULL, NULL, NULL, NULL, t.total,
+                   ROW_NUMBER() OVER (ORDER BY t.listens DESC, t.heard DESC, LOWER(ar.name), t.id), {TOP}
+            FROM ({artist_rows}) AS t JOIN {artists} ar ON ar.id = t.id
             UNION ALL
-            SELECT 'month-song', month, song_id, song_title, listens, heard, artist_id, artist_name,
-                   album_id, album_title,
-                   ROW_NUMBER() OVER (PARTITION BY month ORDER BY listens DESC, heard DESC, LOWER(song_title), song_id),
-                   0, 1
-            FROM monthly WHERE listens > 0
+            SELECT 'month-song', t.month, t.id, s.title, t.listens, t.heard, s.artist_id, ar.name, s.album_id, al.title, 0,
+                   ROW_NUMBER() OVER (PARTITION BY t.month ORDER BY LOWER(s.title), t.id), 1
+            FROM ({month_songs}) AS t
+            JOIN {songs} s ON s.id = t.id JOIN {artists} ar ON ar.id = s.artist_id JOIN {albums} al ON al.id = s.album_id
             UNION ALL
-            SELECT 'month-artist', month, artist_id, artist_name, SUM(listens), SUM(heard), NULL, NULL, NULL, NULL,
-                   ROW_NUMBER() OVER (
-                       PARTITION BY month ORDER BY SUM(listens) DESC, SUM(heard) DESC, LOWER(artist_name), artist_id
-                   ),
-                   0, 1
-            FROM monthly GROUP BY month, artist_id, artist_name HAVING SUM(listens) > 0
-        ) ranked
+            SELECT 'month-artist', t.month, t.id, ar.name, t.listens, t.heard, NULL, NULL, NULL, NULL, 0,
+                   ROW_NUMBER() OVER (PARTITION BY t.month ORDER BY LOWER(ar.name), t.id), 1
+            FROM ({month_artists}) AS t JOIN {artists} ar ON ar.id = t.id
+        ) AS ranked
         WHERE position <= most
         ORDER BY kind, month, position
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, user_id, first_month])
+        cursor.execute(sql, params)
         return cursor.fetchall()

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from SyroMusic.listening import record
 from SyroMusic.listening.counts import counts
-from SyroMusic.models import Listen, ListenDay, ListenTally, Profile
+from SyroMusic.models import Listen, ListenAlbumTally, ListenArtistTally, ListenDay, ListenTally, Profile
 
 from .factories import make_album, make_song, make_user
 
@@ -34,10 +34,18 @@ def rollups(user):
     return days, tallies
 
 
+def all_rollups(user):
+    """Days and the three tallies (songs, albums, artists), as plain data."""
+    days, songs = rollups(user)
+    albums = {(r.month, r.album_id): (r.listens, r.heard_ms) for r in ListenAlbumTally.objects.filter(user=user)}
+    artists = {(r.month, r.artist_id): (r.listens, r.heard_ms) for r in ListenArtistTally.objects.filter(user=user)}
+    return days, songs, albums, artists
+
+
 def rebuilt(user):
     """What the rollups would be if computed afresh from the listens."""
     record.rebuild(user, (Profile.objects.filter(user=user).first() or Profile(user=user)).zone)
-    return rollups(user)
+    return all_rollups(user)
 
 
 @pytest.mark.parametrize(
@@ -87,6 +95,13 @@ def test_a_batch_is_recorded_with_the_rule_applied_to_each_event(alice):
         (202611, long_song.pk): (1, 120_000), (0, long_song.pk): (1, 120_000),
         (202611, short_song.pk): (0, 29_000), (0, short_song.pk): (0, 29_000),
     }
+    _, _, albums, artists = all_rollups(alice)
+    assert albums == {
+        (202611, long_song.album_id): (1, 120_000), (0, long_song.album_id): (1, 120_000),
+        (202611, short_song.album_id): (0, 29_000), (0, short_song.album_id): (0, 29_000),
+    }
+    assert artists[(0, long_song.artist_id)] == (1, 120_000)
+    assert Listen.objects.get(client_id="c1").album_id == long_song.album_id
 
 
 @pytest.mark.django_db
@@ -144,9 +159,9 @@ def test_forgetting_listens_takes_them_out_of_the_rollups_and_ignores_others_ids
     days, tallies = rollups(alice)
     assert sorted(days) == [dt.date(2026, 11, 26), dt.date(2026, 11, 27)]
     assert tallies[(0, song.pk)] == (2, 300_000)
-    assert (days, tallies) == rebuilt(alice)
+    assert all_rollups(alice) == rebuilt(alice)
     assert record.forget_all(alice) == 2
-    assert rollups(alice) == ({}, {}) and Listen.objects.filter(user=alice).count() == 0
+    assert all_rollups(alice) == ({}, {}, {}, {}) and Listen.objects.filter(user=alice).count() == 0
     assert rollups(bob)[1][(0, song.pk)] == (1, 150_000)
 
 
@@ -185,7 +200,7 @@ def test_a_song_leaving_the_catalogue_keeps_its_listens_time_and_drops_its_talli
     days, tallies = rollups(alice)
     assert days[dt.date(2026, 11, 25)][:2] == (2, 300_000)
     assert set(tallies) == {(202611, kept.pk), (0, kept.pk)}
-    assert (days, tallies) == rebuilt(alice)
+    assert all_rollups(alice) == rebuilt(alice)
     # Forgetting the orphan still takes its time off the day.
     record.forget(alice, [listen.pk])
     assert rollups(alice)[0][dt.date(2026, 11, 25)][:2] == (1, 150_000)
@@ -196,8 +211,8 @@ def test_recording_a_batch_takes_a_bounded_number_of_queries(alice, django_asser
     songs = [make_song(duration_ms=200_000) for _ in range(5)]
     record.record(alice, [event(songs[0], 0, 150_000)])
     batch = [event(songs[n % 5], n, 150_000, started_at=T0 + dt.timedelta(hours=n)) for n in range(1, 51)]
-    # Lock, songs, known ids, insert, days read + write, tallies read + write (+ savepoints).
-    with django_assert_max_num_queries(10):
+    # Lock, songs, known ids, insert, days read + write, one adding upsert per tally table (+ the savepoints).
+    with django_assert_max_num_queries(11):
         assert len(record.record(alice, batch).listens) == 50
 
 
@@ -236,7 +251,7 @@ def test_the_rollups_always_equal_a_rebuild_from_the_listens(steps):
         elif songs[step[1]] is not None:
             songs[step[1]].delete()
             songs[step[1]] = None
-    assert rollups(user) == rebuilt(user)
+    assert all_rollups(user) == rebuilt(user)
 
 
 @pytest.mark.django_db(transaction=True)

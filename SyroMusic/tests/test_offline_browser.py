@@ -6,6 +6,7 @@ last one browser session; a deploy's new worker replaces the old one and its cac
 Each test has a browser context of its own: workers and caches live per context. localhost is a secure
 context, so the worker registers over plain http."""
 
+import itertools
 import re
 import shutil
 
@@ -68,15 +69,27 @@ def cached_urls(page, name):
     )
 
 
+_waits = itertools.count()
+
+
 def wait_until(page, check, arg=None):
     """Wait until the async function `check` (JavaScript source) answers true. wait_for_function does not wait
-    for a promise: each poll starts a check, and reads the answer of the one before."""
+    for a promise: each poll starts a check, and reads the answer of the one before. Each wait has a key of its
+    own: an answer left by an earlier wait (the same check, another arg) never ends this one."""
     page.wait_for_function(
-        f"""(arg) => {{ const key = {check!r};
+        f"""(arg) => {{ const key = {next(_waits)};
             ({check})(arg).then((answer) => {{ (window.syroTestChecks ??= {{}})[key] = answer; }});
             return window.syroTestChecks?.[key] === true; }}""",
         arg=arg, timeout=WAIT,
     )
+
+
+NONE_OF = """async (prefixes) => (await caches.keys()).every((name) => !prefixes.some((p) => name.startsWith(p)))"""
+
+
+def wait_gone(page, *prefixes):
+    """No cache whose name starts with one of prefixes is left (the worker deletes them after answering)."""
+    wait_until(page, NONE_OF, list(prefixes))
 
 
 KEPT = """async (url) => { for (const name of await caches.keys()) {
@@ -150,8 +163,7 @@ def test_a_listeners_pages_are_kept_apart_and_logging_out_clears_them_and_their_
     )
     page.get_by_role("button", name="Log out").click()
     page.locator(".account").get_by_role("link", name="Sign up").wait_for(timeout=WAIT)
-    names = cache_names(page)
-    assert not [name for name in names if name.startswith((f"syro-pages-{alice.pk}-", f"syro-saved-{alice.pk}"))]
+    wait_gone(page, f"syro-pages-{alice.pk}-", f"syro-saved-{alice.pk}")
     # Offline, her private page is not there to see: the offline page is.
     page.context.set_offline(True)
     page.goto(liked)
@@ -180,6 +192,29 @@ def test_a_listeners_pages_last_one_browser_session_while_anonymous_pages_stay(o
     assert page.evaluate("() => document.cookie").count("syro_sw_session=1") == 1
     # The anonymous pages are nobody's: they stay.
     assert any(albums in cached_urls(page, name) for name in cache_names(page) if name.startswith("syro-pages-anon-"))
+
+
+def test_offline_the_first_page_of_a_new_browser_session_is_not_the_last_sessions_private_page(
+    open_page, base_url, site, alice
+):
+    page = open_page(f"{base_url}/music/albums/")
+    wait_controlled(page)
+    browser.log_in(page, base_url, "alice", next_path="/music/albums/")
+    page.get_by_role("link", name="Liked songs").click()
+    liked = f"{base_url}/music/liked/"
+    wait_for_page(page, liked)
+    wait_kept(page, liked)
+    saved = f"syro-saved-{alice.pk}"
+    page.evaluate("async (name) => (await caches.open(name)).put('/audio/1/abc.mp3', new Response('x'))", saved)
+    # The browser closes and opens again, offline: the first page loads before offline.js could say so.
+    page.context.clear_cookies(name="syro_sw_session")
+    page.context.set_offline(True)
+    page.goto(liked)
+    assert page.locator("h1").inner_text() == "You are offline"
+    wait_gone(page, f"syro-pages-{alice.pk}-")
+    # Her login lasts (its cookie has an expiry): she is still the one listening, her saved music stays.
+    assert "sessionid" in [cookie["name"] for cookie in page.context.cookies()]
+    assert saved in cache_names(page)
 
 
 @pytest.fixture
@@ -216,16 +251,16 @@ def test_a_deploys_new_worker_replaces_the_old_one_and_its_caches_when_the_liste
     notice = page.locator("[data-update-notice]")
     notice.wait_for(state="visible", timeout=WAIT)
     assert worker_version(page) == old  # still the old one, until the listener says
-    notice.get_by_role("button", name="Update now").click()
-    page.wait_for_function(
-        "old => navigator.serviceWorker.controller && performance.getEntriesByType('navigation').length", arg=old,
-        timeout=WAIT,
-    )
+    # The old page is marked: the new worker takes over, and offline.js reloads the page (a page without the mark).
+    page.evaluate("() => { window.syroBeforeUpdate = true; }")
+    with page.expect_navigation(timeout=WAIT):
+        notice.get_by_role("button", name="Update now").click()
+    page.wait_for_function("() => !window.syroBeforeUpdate && navigator.serviceWorker.controller", timeout=WAIT)
     page.wait_for_load_state()
     new = worker_version(page)
     assert new != old
+    wait_until(page, "async (old) => (await caches.keys()).every((name) => !name.endsWith(old))", old)
     names = cache_names(page)
-    assert not [name for name in names if name.endswith(old)]
     assert f"syro-static-{new}" in names
     assert "syro-saved-anon" in names  # saved music outlives a deploy
     assert notice.is_hidden()

@@ -187,6 +187,8 @@ function keepable(response) {
   );
 }
 
+// `at`: when the page was asked for. Its answer was made with the session of that moment: a logout (or another
+// listener's page) learnt after it is newer news, however late the answer comes.
 async function keepPage(url, response, at) {
   const listener = pageListener(await response.clone().text());
   if (listener === null) {
@@ -195,12 +197,34 @@ async function keepPage(url, response, at) {
   await inTurn(async () => {
     // The page says who is logged in: the truth, even before offline.js tells.
     await learnListener(listener, at);
-    await (await caches.open(pagesCache(listener))).put(url, response);
+    // An out-of-date page (Alice's, asked for before her logout) is not kept: it would bring her cache back.
+    // Anonymous pages are nobody's: keeping one is harmless, and it is shown only to nobody logged in.
+    if (listener === "" || listener === (await currentListener())) {
+      await (await caches.open(pagesCache(listener))).put(url, response);
+    }
   });
 }
 
+// This browser session is the one the private pages were kept in: its `syro_sw_session` cookie (set by
+// offline.js, no expiry) is still there. Where the worker cannot read cookies, it cannot tell: no.
+async function sameSession() {
+  try {
+    return Boolean(await self.cookieStore?.get("syro_sw_session"));
+  } catch {
+    return false;
+  }
+}
+
 async function keptPage(url) {
-  const cache = pagesCache(await currentListener());
+  const listener = await currentListener();
+  // Offline, the first page of a new browser session (offline.js has not run yet to say so): the last session's
+  // private pages go, and none is shown. Not the anonymous copy either: a page saying "nobody" would make the
+  // worker forget the listener's saved music, who is still logged in.
+  if (listener && !(await sameSession())) {
+    await inTurn(() => deletePages((owner) => owner !== "anon"));
+    return null;
+  }
+  const cache = pagesCache(listener);
   if (!(await caches.has(cache))) {
     return null;
   }
@@ -210,10 +234,11 @@ async function keptPage(url) {
 async function page(event, url) {
   const { request } = event;
   const key = url.href;
+  const askedAt = Date.now();
   try {
     const response = await fetch(request);
     if (keepable(response)) {
-      event.waitUntil(keepPage(key, response.clone(), Date.now()));
+      event.waitUntil(keepPage(key, response.clone(), askedAt));
     }
     event.waitUntil(tell(event.clientId, { type: "online" }));
     return response;

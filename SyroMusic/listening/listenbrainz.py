@@ -6,9 +6,11 @@ listen is recorded as counted. Each imported listen gets an id made from what it
 SyroMusic export wrote), so importing a file twice records nothing twice.
 """
 
+import codecs
 import csv
 import hashlib
 import io
+import itertools
 import json
 import re
 import uuid
@@ -33,7 +35,8 @@ CSV_COLUMNS = [
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 MAX_UPLOAD_BYTES = 5_000_000
-MAX_UNPACKED_BYTES = 100_000_000
+# An import runs in one web request and holds what it read in memory: a ZIP may unpack to no more than this.
+MAX_UNPACKED_BYTES = 20_000_000
 MAX_ARCHIVE_MEMBERS = 10_000
 RECORD_BATCH = 1_000
 REPORT_ROWS = 50
@@ -216,15 +219,16 @@ def read_export(name, data, report, *, now, max_upload=None, max_unpacked=None):
     if len(data) > max_upload:
         raise ImportRefused(f"{name} is larger than {max_upload / 1_000_000:g} MB.")
     if data[:4] == b"PK\x03\x04":
-        for member, content in _archive_members(name, data, MAX_UNPACKED_BYTES if max_unpacked is None else max_unpacked):
-            yield from _read_document(f"{name}: {member}", content, report, now)
+        for member, lines in _archive_members(name, data, MAX_UNPACKED_BYTES if max_unpacked is None else max_unpacked):
+            yield from _read_document(f"{name}: {member}", lines, report, now)
     else:
-        yield from _read_document(name, data, report, now)
+        yield from _read_document(name, io.BytesIO(data), report, now)
 
 
 def _archive_members(name, data, max_unpacked):
-    """(member name, bytes) of the listens files in a ZIP: listens/… when there are any (ListenBrainz's own
-    export), else every .json/.jsonl file. The bytes really unpacked are counted, whatever the archive says."""
+    """(member name, its lines as bytes) of the listens files in a ZIP: listens/… when there are any
+    (ListenBrainz's own export), else every .json/.jsonl file. Each member is unpacked as its lines are read,
+    and the bytes really unpacked are counted, whatever the archive says."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError) as error:
@@ -240,22 +244,28 @@ def _archive_members(name, data, max_unpacked):
             raise ImportRefused(f"{name} holds no .json or .jsonl file.")
         if len(members) > MAX_ARCHIVE_MEMBERS:
             raise ImportRefused(f"{name} holds {len(members):,} files; at most {MAX_ARCHIVE_MEMBERS:,} are read.")
-        too_big = ImportRefused(f"{name} unpacks to more than {max_unpacked / 1_000_000:g} MB.")
+        too_big = ImportRefused(
+            f"{name} unpacks to more than {max_unpacked / 1_000_000:g} MB, the most one import reads."
+        )
         if sum(info.file_size for info in members) > max_unpacked:
             raise too_big
-        unpacked = 0
+        unpacked = [0]
         for info in sorted(members, key=_archive_order):
-            chunks = []
-            try:
-                with archive.open(info) as member:
-                    while chunk := member.read(1 << 20):
-                        unpacked += len(chunk)
-                        if unpacked > max_unpacked:  # a header that lied about the size
-                            raise too_big
-                        chunks.append(chunk)
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as error:
-                raise ImportRefused(f"{name}: {info.filename} cannot be unpacked ({error}).") from None
-            yield info.filename, b"".join(chunks)
+            yield info.filename, _member_lines(name, archive, info, unpacked, max_unpacked, too_big)
+
+
+def _member_lines(name, archive, info, unpacked, max_unpacked, too_big):
+    """The lines of one ZIP member, unpacked as they are read; `unpacked` counts the bytes of all members."""
+    try:
+        with archive.open(info) as member:
+            # Never more than what is left of the limit at once, even of a line without end.
+            while line := member.readline(max_unpacked - unpacked[0] + 1):
+                unpacked[0] += len(line)
+                if unpacked[0] > max_unpacked:  # a header that lied about the size
+                    raise too_big
+                yield line
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as error:
+        raise ImportRefused(f"{name}: {info.filename} cannot be unpacked ({error}).") from None
 
 
 def _archive_order(info):
@@ -263,25 +273,43 @@ def _archive_order(info):
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", info.filename)]
 
 
-def _read_document(where, data, report, now):
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ImportRefused(f"{where} is not UTF-8 text (byte {error.start + 1}).") from None
-    stripped = text.lstrip()
-    if not stripped:
+def _decoded(where, lines):
+    """The lines (bytes) as text, a byte order mark at the start left out."""
+    offset = 0
+    for number, line in enumerate(lines):
+        start = 3 if number == 0 and line.startswith(codecs.BOM_UTF8) else 0
+        try:
+            yield line[start:].decode()
+        except UnicodeDecodeError as error:
+            raise ImportRefused(f"{where} is not UTF-8 text (byte {offset + start + error.start + 1}).") from None
+        offset += len(line)
+
+
+def _read_document(where, lines, report, now):
+    """The Scrobbles of one document, given as its lines (bytes): JSON Lines are read one line at a time, a
+    JSON array (which can only be read whole) is joined first."""
+    lines = _decoded(where, lines)
+    head = []  # the blank lines at the start, then the first that is not
+    for line in lines:
+        head.append(line)
+        if line.strip():
+            break
+    else:
         return
-    if stripped[0] == "[":
+    first = head[-1].lstrip()[0]
+    if first == "[":
+        text = "".join(head) + "".join(lines)
         try:
             items = json.loads(text)
         except json.JSONDecodeError as error:
             raise ImportRefused(f"{where}, line {error.lineno}: not valid JSON ({error.msg}).") from None
         if not isinstance(items, list):
             raise ImportRefused(f"{where}: a JSON array of listens was expected.")
+        del text
         for number, item in enumerate(items, start=1):
             yield from _scrobble(f"{where}, listen {number}", item, report, now)
-    elif stripped[0] == "{":
-        for number, line in enumerate(text.splitlines(), start=1):
+    elif first == "{":
+        for number, line in enumerate(itertools.chain(head, lines), start=1):
             if not line.strip():
                 continue
             try:

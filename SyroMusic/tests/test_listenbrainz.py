@@ -99,8 +99,10 @@ EXPECTED = [
             "listens/2025/3.jsonl": jsonl(LISTENS[:2]),
             "listens/2025/2.jsonl": jsonl(LISTENS[2:]),
         })),
+        ("listens.zip", archive({"listens.json": json.dumps(LISTENS, indent=1)})),
+        ("listens.jsonl", b"\xef\xbb\xbf\r\n" + jsonl(LISTENS).replace(b"\n", b"\r\n")),
     ],
-    ids=["json-array", "json-lines", "listenbrainz-zip"],
+    ids=["json-array", "json-lines", "listenbrainz-zip", "zip-of-a-json-array", "json-lines-with-bom-and-crlf"],
 )
 def test_each_form_of_export_is_imported_with_a_report(alice, songs, name, data):
     response = upload(logged_in(alice), data, name)
@@ -173,6 +175,7 @@ def test_bad_lines_are_reported_where_they_are_and_the_rest_imported(alice, song
         ("listens.json", b'[{"listened_at": 1,\n "track_metadata": }]', "listens.json, line 2: not valid JSON (Expecting value)."),
         ("listens.json", b"artist,title\nA,B\n", "listens.json is neither a JSON array of listens nor JSON Lines (nor a ZIP of them)"),
         ("listens.json", b"\xff\xfe[]", "listens.json is not UTF-8 text (byte 1)."),
+        ("listens.jsonl", b'{"a": 1}\n{"b": "\xff"}\n', "listens.jsonl is not UTF-8 text (byte 17)."),
         ("listens.json", b"[]", "The file holds no listens."),
         ("listens.jsonl", b"{oops\n", "No listen could be read: listens.jsonl, line 1: not valid JSON"),
         ("export.zip", b"PK\x03\x04 broken", "export.zip is not a ZIP file that can be read"),
@@ -194,7 +197,15 @@ def test_a_zip_bomb_is_refused_by_what_it_unpacks_to(alice, songs, monkeypatch):
     bomb = archive({"listens/2025/1.jsonl": jsonl(LISTENS[:1]), "listens/2025/2.jsonl": b" " * 2_000_000})
     assert len(bomb) < 10_000
     response = upload(logged_in(alice), bomb, "export.zip")
-    assert "export.zip unpacks to more than 1 MB. Nothing was imported." in text(response)
+    assert "export.zip unpacks to more than 1 MB, the most one import reads. Nothing was imported." in text(response)
+    assert not Listen.objects.exists()
+
+
+def test_a_zip_unpacking_to_more_than_20_mb_is_refused_before_any_is_read(alice, songs):
+    bomb = archive({"listens/2025/1.jsonl": jsonl(LISTENS[:1]), "listens/2025/2.jsonl": b" " * 20_000_000})
+    assert listenbrainz.MAX_UNPACKED_BYTES == 20_000_000
+    response = upload(logged_in(alice), bomb, "export.zip")
+    assert "export.zip unpacks to more than 20 MB, the most one import reads. Nothing was imported." in text(response)
     assert not Listen.objects.exists()
 
 
@@ -236,3 +247,4 @@ def test_the_import_page_explains_itself(alice):
     assert "<h1>Import listens from ListenBrainz</h1>" in page
     assert 'enctype="multipart/form-data"' in page
     assert "Importing the same file again adds nothing twice." in page
+    assert "up to 5 MB, and a ZIP up to 20 MB unpacked." in page

@@ -87,6 +87,8 @@ def sent(page, action):
         action()
     assert answer.value.status == 200, answer.value.text()
     page.wait_for_function("() => window.syroListens.pending().length === 0", timeout=WAIT)
+    # What else the action sent (the queue's save) may still be writing: the test reads once the server is idle.
+    browser.server_idle()
     return answer.value.json()
 
 
@@ -195,7 +197,8 @@ def test_a_failed_request_keeps_the_listen_and_the_next_flush_sends_it_once(page
     assert [item["song"] for item in pending] == [songs[0].pk]
     assert Listen.objects.count() == 0
 
-    page.evaluate("() => window.syroListens.flush()")
+    page.evaluate("() => window.syroListens.flush()")  # resolves once the server answered
+    browser.server_idle()
 
     assert page.evaluate("() => window.syroListens.pending()") == []
     assert list(Listen.objects.values_list("client_id", flat=True)) == [pending[0]["client_id"]]
@@ -210,7 +213,8 @@ def test_an_event_the_server_refuses_is_dropped_and_the_rest_are_recorded(page, 
     listener = page.evaluate("() => document.getElementById('page-state').dataset.listener")
     page.evaluate("([who, list]) => window.syroOfflineStore.write(who, list)", [listener, [bad, good]])
 
-    page.evaluate("() => window.syroListens.flush()")
+    page.evaluate("() => window.syroListens.flush()")  # resolves once the server answered
+    browser.server_idle()
 
     assert page.evaluate("() => window.syroListens.pending()") == []
     assert list(Listen.objects.values_list("client_id", "heard_ms")) == [("good-1", 20_000)]
@@ -238,10 +242,15 @@ def test_logging_out_sends_what_was_heard_before_the_session_ends(page, live_ser
     wait_heard(page, 1_500)
     page.get_by_role("button", name="Log out").click()
     browser.wait_for_page(page, f"{live_server.url}/")
+    # The logout waits for the keepalive POST only so long (player.js): wait for the server to have answered it.
+    browser.server_answered(Listen.objects.exists)
 
     listen = Listen.objects.get()
     assert (listen.user, listen.song) == (dana, songs[0])
-    assert page.evaluate("() => Object.keys(localStorage).filter(key => key.startsWith('syro:listens'))") == []
+    # The next page learns the listener left (htmx:afterSettle, pageshow), then empties the store: wait for it.
+    page.wait_for_function(
+        "() => Object.keys(localStorage).filter(key => key.startsWith('syro:listens')).length === 0", timeout=WAIT
+    )
     assert page.evaluate(
         """async () => { await window.syroOfflineStore.written();
             return new Promise(resolve => { const open = indexedDB.open('syro'); open.onsuccess = () => {

@@ -95,7 +95,8 @@ def history_export(request, kind):
 class ListenBrainzImportForm(forms.Form):
     file = forms.FileField(
         help_text="ListenBrainz's export (the ZIP), or listens as a JSON array or JSON Lines; "
-        f"up to {listenbrainz.MAX_UPLOAD_BYTES // 1_000_000} MB."
+        f"up to {listenbrainz.MAX_UPLOAD_BYTES / 1_000_000:g} MB, and a ZIP up to "
+        f"{listenbrainz.MAX_UNPACKED_BYTES / 1_000_000:g} MB unpacked."
     )
 
     def clean_file(self):

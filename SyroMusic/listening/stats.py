@@ -25,6 +25,10 @@ from .record import HOURS, TALLIES, month_key
 RANGES = {"7d": "Last 7 days", "30d": "Last 30 days", "12m": "Last 12 months", "all": "All time"}
 DEFAULT_RANGE = "30d"
 TOP = 10
+# At most this many rows meet the catalogue's tables per top list: the planner then looks names up by
+# index instead of reading whole tables (it cannot tell that RANK() <= 10 leaves about ten). Only when more
+# than this many tie for the tenth place are some of them left out before their names are compared.
+CANDIDATES = 100
 MONTHS = 12
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MINUTE_MS = 60_000
@@ -279,7 +283,7 @@ def _ranking(user_id, range, start, zone, first_month):
         return (
             f"SELECT id, listens, heard, total FROM (SELECT id, listens, heard, COUNT(*) OVER () AS total,"
             f" RANK() OVER (ORDER BY listens DESC, heard DESC) AS place FROM ({source(kind)}) AS heard_{kind}"
-            f" WHERE listens > 0) AS ranked_{kind} WHERE place <= {TOP}"
+            f" WHERE listens > 0) AS ranked_{kind} WHERE place <= {TOP} ORDER BY place LIMIT {CANDIDATES}"
         )
 
     def month_candidates(kind):

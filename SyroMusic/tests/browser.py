@@ -105,13 +105,35 @@ def chromium(args=ARGS):
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(args))
-            yield browser
+            yield NoServiceWorkers(browser)
             browser.close()
     finally:
         if previous is None:
             del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+class NoServiceWorkers:
+    """The browser, whose new contexts and pages leave service workers out unless asked (service_workers="allow").
+
+    A worker that controls a page takes its requests out of page.route's sight: a test that holds or refuses a
+    request would then see it reach the server after all, or not, by how soon the worker took over. Only the
+    tests of the worker itself (offline, saved for offline) let it in."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def new_context(self, **options):
+        options.setdefault("service_workers", "block")
+        return self._browser.new_context(**options)
+
+    def new_page(self, **options):
+        options.setdefault("service_workers", "block")
+        return self._browser.new_page(**options)
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
 
 
 def watch(page):

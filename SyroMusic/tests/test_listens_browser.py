@@ -226,8 +226,8 @@ def test_leaving_the_page_sends_what_was_heard_so_far(page, live_server, songs):
     play_row(page, "Long Bravo")
     wait_heard(page, 1_500)
     page.goto("about:blank")  # pagehide: the listen ends and goes (fetch keepalive), the music with the page
-    # Chromium may drop a keepalive request of a page the service worker controls; the listen then waits in
-    # the browser (offline-store.js), and the next page sends it. Either way it is recorded, once.
+    # Should Chromium drop the keepalive request (it may, under a service worker: test_offline_browser), the
+    # listen waits in the browser (offline-store.js) and the next page sends it. Either way it is recorded, once.
     page.goto(f"{live_server.url}/music/songs/")
     page.wait_for_function("() => window.syroListens && window.syroListens.pending().length === 0", timeout=WAIT)
     browser.server_answered(Listen.objects.exists)

@@ -40,7 +40,7 @@ def open_page(chromium):
     opened = []
 
     def open_(url):
-        context = chromium.new_context(viewport={"width": 1280, "height": 900})
+        context = chromium.new_context(viewport={"width": 1280, "height": 900}, service_workers="allow")
         page = context.new_page()
         page.errors = browser.watch(page)
         page.goto(url)

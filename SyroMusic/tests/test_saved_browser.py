@@ -46,7 +46,7 @@ def dana(transactional_db):
 
 def open_page(chromium, live_server, path, username="dana"):
     assert live_server.url.startswith("http://localhost:")  # a secure context: service workers may run
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, service_workers="allow")
     page = context.new_page()
     page.errors = browser.watch(page)
     page.audio_answers = []

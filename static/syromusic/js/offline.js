@@ -141,6 +141,9 @@ async function start() {
   } catch {
     return; // no worker (storage refused, a private window): the site works online as before
   }
+  if (!registration) {
+    return; // a browser that blocks workers may answer with nothing at all: online as before
+  }
   // A new worker may be installing already (register() checks for one): "Update now" once it waits.
   registration.installing?.addEventListener("statechange", render);
   registration.addEventListener("updatefound", () => {

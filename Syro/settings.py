@@ -87,6 +87,10 @@ def database_from_url(url):
                 # A statement running longer is stopped (the request answers 503), long before gunicorn's TIMEOUT
                 # would kill the worker. Commands run through manage.py have no limit (see manage.py).
                 f"-c statement_timeout={statement_timeout} "
+                # No JIT: the planner's row estimates for one listener's rollups run high, which pushes a 20 ms
+                # query past jit_above_cost and spends 3 s compiling it (measured on the stats' ranking). A web
+                # request's short queries never win that time back.
+                "-c jit=off "
                 + options.get("options", ""),
             },
             # Reuse connections between requests; health checks drop dead ones after a restart.

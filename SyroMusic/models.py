@@ -1143,8 +1143,12 @@ class Listen(models.Model):
             models.CheckConstraint(condition=~Q(client_id=""), name="listen_client_id_not_empty"),
         ]
         indexes = [
-            # Recently played: a listener's newest first, and cursor pages.
-            models.Index(fields=["user", "-started_at", "-id"], name="listen_user_recent_idx"),
+            # Recently played: a listener's newest first, and cursor pages. It carries what the stats of the
+            # last 7 and 30 days add up, which PostgreSQL then reads from the index alone.
+            models.Index(
+                fields=["user", "-started_at", "-id"], name="listen_user_recent_idx",
+                include=["counted", "heard_ms", "song", "album", "artist"],
+            ),
             # Popularity: counted listens over a recent window, per song.
             models.Index(fields=["started_at", "song"], condition=Q(counted=True), name="listen_counted_recent_idx"),
             models.Index(fields=["song"], name="listen_song_idx"),
@@ -1173,6 +1177,32 @@ class ListenDay(models.Model):
         return f"{self.user} on {self.day}: {self.listens} listens"
 
 
+class ListenMonth(models.Model):
+    """A listener's month in their time zone (month = YYYYMM): the sums of its ListenDay rows (counted
+    listens, time heard, counted listens by hour of the day and by day of the week) and its runs of days
+    with a counted listen (from the 1st, up to the last day, the longest), from which streaks over any
+    span of months follow without reading the days. Exact, like ListenDay: record() refreshes the months
+    whose days it changed."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listen_months")
+    month = models.IntegerField(help_text="YYYYMM in the listener's time zone.")
+    listens = models.IntegerField(default=0, help_text="Counted listens.")
+    heard_ms = models.BigIntegerField(default=0, help_text="Every event's time heard, counted or not.")
+    hours = models.JSONField(default=list, help_text="24 numbers: counted listens started in each hour of the day.")
+    weekdays = models.JSONField(default=list, help_text="7 numbers, Monday first: counted listens on each day.")
+    active_days = models.IntegerField(default=0, help_text="Days with a counted listen.")
+    first_run = models.IntegerField(default=0, help_text="Days with a counted listen in a row from the 1st.")
+    last_run = models.IntegerField(default=0, help_text="Days with a counted listen in a row up to the last day.")
+    longest_run = models.IntegerField(default=0, help_text="The longest run of days with a counted listen.")
+
+    class Meta:
+        ordering = ["user", "month"]
+        constraints = [models.UniqueConstraint(fields=["user", "month"], name="listen_month_once")]
+
+    def __str__(self):
+        return f"{self.user} in {self.month}: {self.listens} listens"
+
+
 class ListenTally(models.Model):
     """One song's listens by one listener in one month of their time zone (month = YYYYMM, e.g. 202611),
     and over all time (month = 0): counted listens and every event's time heard. The stats' top lists
@@ -1189,7 +1219,7 @@ class ListenTally(models.Model):
     class Meta:
         verbose_name_plural = "listen tallies"
         constraints = [models.UniqueConstraint(fields=["user", "month", "song"], name="listen_tally_once")]
-        indexes = [models.Index(fields=["user", "month", "-listens", "song"], name="listen_tally_top_idx")]
+        indexes = [models.Index(fields=["user", "month", "-listens", "song"], name="listen_tally_top_idx", include=["heard_ms"])]
 
     def __str__(self):
         return f"{self.user}, {self.month or 'all time'}: song {self.song_id} × {self.listens}"
@@ -1207,7 +1237,7 @@ class ListenAlbumTally(models.Model):
     class Meta:
         verbose_name_plural = "listen album tallies"
         constraints = [models.UniqueConstraint(fields=["user", "month", "album"], name="listen_album_tally_once")]
-        indexes = [models.Index(fields=["user", "month", "-listens", "album"], name="listen_album_tally_top_idx")]
+        indexes = [models.Index(fields=["user", "month", "-listens", "album"], name="listen_album_tally_top_idx", include=["heard_ms"])]
 
     def __str__(self):
         return f"{self.user}, {self.month or 'all time'}: album {self.album_id} × {self.listens}"
@@ -1225,7 +1255,7 @@ class ListenArtistTally(models.Model):
     class Meta:
         verbose_name_plural = "listen artist tallies"
         constraints = [models.UniqueConstraint(fields=["user", "month", "artist"], name="listen_artist_tally_once")]
-        indexes = [models.Index(fields=["user", "month", "-listens", "artist"], name="listen_artist_tally_top_idx")]
+        indexes = [models.Index(fields=["user", "month", "-listens", "artist"], name="listen_artist_tally_top_idx", include=["heard_ms"])]
 
     def __str__(self):
         return f"{self.user}, {self.month or 'all time'}: artist {self.artist_id} × {self.listens}"

@@ -109,10 +109,11 @@ def seed(conn, small):
     into seven indexes, and deferred foreign-key checks would queue ten million trigger events)."""
     from django.contrib.auth import get_user_model
 
-    from SyroMusic.models import Listen, ListenAlbumTally, ListenArtistTally, ListenDay, ListenTally, Song
+    from SyroMusic.models import Listen, ListenAlbumTally, ListenArtistTally, ListenDay, ListenMonth, ListenTally, Song
 
     plan = shape(small)
     listen, day, tally = (model._meta.db_table for model in (Listen, ListenDay, ListenTally))
+    month_table = ListenMonth._meta.db_table
     album_tally, artist_tally = ListenAlbumTally._meta.db_table, ListenArtistTally._meta.db_table
     song, user = Song._meta.db_table, get_user_model()._meta.db_table
     started = time.monotonic()
@@ -137,8 +138,9 @@ def seed(conn, small):
         )]
         if ids != list(range(first_user, first_user + plan["listeners"])):
             raise RuntimeError("the bench listeners' ids are not contiguous: start from a new database")
-        saved = _drop_indexes_and_constraints(conn, [listen, day, tally, album_tally, artist_tally])
-        conn.execute(f'TRUNCATE "{listen}", "{day}", "{tally}", "{album_tally}", "{artist_tally}" RESTART IDENTITY')
+        saved = _drop_indexes_and_constraints(conn, [listen, day, month_table, tally, album_tally, artist_tally])
+        conn.execute(f'TRUNCATE "{listen}", "{day}", "{month_table}", "{tally}", "{album_tally}", "{artist_tally}" '
+                     "RESTART IDENTITY")
         conn.execute(
             "CREATE TEMP TABLE bench_plan (user_id int, n int, days int, library int, start int, stride int) "
             "ON COMMIT DROP"
@@ -191,6 +193,9 @@ def seed(conn, small):
         """)
         timings["days"] = time.monotonic() - step
         step = time.monotonic()
+        _seed_months(conn, day, month_table)
+        timings["months"] = time.monotonic() - step
+        step = time.monotonic()
         month = f"(EXTRACT(YEAR FROM {local}) * 100 + EXTRACT(MONTH FROM {local}))::int"
         for table, column in ((tally, "song_id"), (album_tally, "album_id"), (artist_tally, "artist_id")):
             conn.execute(f"""
@@ -207,7 +212,7 @@ def seed(conn, small):
         _restore(conn, saved)
         timings["indexes"] = time.monotonic() - step
     step = time.monotonic()
-    for table in (listen, day, tally, album_tally, artist_tally):
+    for table in (listen, day, month_table, tally, album_tally, artist_tally):
         conn.execute(f'VACUUM ANALYZE "{table}"')
     timings["vacuum"] = time.monotonic() - step
     facts = {"seconds": time.monotonic() - started, "timings": timings}
@@ -215,6 +220,42 @@ def seed(conn, small):
     log(f"seeded {facts['listens']:,} listens, {facts['days']:,} days, {facts['tallies']:,} tallies in "
         f"{facts['seconds']:.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in timings.items())})")
     return facts
+
+
+def _seed_months(conn, day, month_table):
+    """ListenMonth from the days, in SQL: sums, hours and weekdays, and the runs of days with a counted listen
+    (islands: a day minus its rank among the month's active days is the same along a run)."""
+    month = "(EXTRACT(YEAR FROM day) * 100 + EXTRACT(MONTH FROM day))::int"
+    hours = ", ".join(f"SUM((hours->>{hour})::int)" for hour in range(24))
+    weekdays = ", ".join(
+        f"COALESCE(SUM(listens) FILTER (WHERE EXTRACT(ISODOW FROM day) = {weekday}), 0)" for weekday in range(1, 8)
+    )
+    conn.execute(f"""
+        WITH active AS (
+            SELECT user_id, {month} AS month, day,
+                   day - (ROW_NUMBER() OVER (PARTITION BY user_id, {month} ORDER BY day))::int AS island
+            FROM "{day}" WHERE listens > 0
+        ), runs AS (
+            SELECT user_id, month, MIN(day) AS first, MAX(day) AS last, COUNT(*)::int AS length
+            FROM active GROUP BY user_id, month, island
+        ), run_facts AS (
+            SELECT user_id, month, SUM(length)::int AS active_days, MAX(length) AS longest_run,
+                   COALESCE(MAX(length) FILTER (WHERE EXTRACT(DAY FROM first) = 1), 0) AS first_run,
+                   COALESCE(MAX(length) FILTER (
+                       WHERE last = (date_trunc('month', last) + interval '1 month - 1 day')::date), 0) AS last_run
+            FROM runs GROUP BY user_id, month
+        ), sums AS (
+            SELECT user_id, {month} AS month, SUM(listens)::int AS listens, SUM(heard_ms) AS heard_ms,
+                   jsonb_build_array({hours}) AS hours,
+                   jsonb_build_array({weekdays}) AS weekdays
+            FROM "{day}" GROUP BY user_id, {month}
+        )
+        INSERT INTO "{month_table}" (user_id, month, listens, heard_ms, hours, weekdays, active_days, first_run,
+                                     last_run, longest_run)
+        SELECT s.user_id, s.month, s.listens, s.heard_ms, s.hours, s.weekdays, COALESCE(r.active_days, 0),
+               COALESCE(r.first_run, 0), COALESCE(r.last_run, 0), COALESCE(r.longest_run, 0)
+        FROM sums s LEFT JOIN run_facts r ON r.user_id = s.user_id AND r.month = s.month
+    """)
 
 
 def _counts(conn, listen, day, tally, heavy_id):
@@ -264,7 +305,7 @@ def check(small):
 
     from SyroMusic.listening import record
     from SyroMusic.listening.counts import counts
-    from SyroMusic.models import Listen, ListenDay, Profile, Song
+    from SyroMusic.models import Listen, ListenDay, ListenMonth, Profile, Song
 
     results = {}
     for label, name in (("heavy", HEAVY_NAME), ("light", LIGHT_NAME if not small else "listener-00007")):
@@ -284,10 +325,24 @@ def check(small):
         expected_tallies = {
             (kind, *key): (v[0], v[1]) for kind, table in rollup.tallies.items() for key, v in table.items() if v[0] or v[1]
         }
-        if days != expected_days or tallies != expected_tallies:
+        months = {
+            row.month: tuple(getattr(row, field) for field in record.MONTH_FIELDS)
+            for row in ListenMonth.objects.filter(user=user)
+        }
+        by_month = {}
+        for d, v in expected_days.items():
+            by_month.setdefault(record.month_key(d), []).append((d, *v))
+        expected_months = {
+            key: tuple(getattr(record.month_row(user.pk, key, rows), field) for field in record.MONTH_FIELDS)
+            for key, rows in by_month.items()
+        }
+        if days != expected_days or tallies != expected_tallies or months != expected_months:
             wrong_days = sum(days.get(d) != v for d, v in expected_days.items()) + len(days.keys() - expected_days.keys())
             wrong = sum(tallies.get(k) != v for k, v in expected_tallies.items()) + len(tallies.keys() - expected_tallies.keys())
-            raise RuntimeError(f"{name}: the SQL rollups differ from record's ({wrong_days} days, {wrong} tallies)")
+            wrong_months = sum(months.get(k) != v for k, v in expected_months.items()) + len(
+                months.keys() - expected_months.keys())
+            raise RuntimeError(f"{name}: the SQL rollups differ from record's ({wrong_days} days, {wrong} tallies, "
+                               f"{wrong_months} months)")
         rule_broken = 0
         if label == "light":
             lengths = dict(Song.objects.filter(listens__user=user).annotate(
@@ -299,7 +354,7 @@ def check(small):
                 raise RuntimeError(f"{name}: {rule_broken} listens disagree with the counting rule")
         results[label] = {"user": name, "listens": listens, "days": len(days), "tallies": len(tallies),
                           "minutes": sum(v[1] for v in days.values()) // 60_000}
-        log(f"  check {name}: {listens:,} listens; {len(days):,} days and {len(tallies):,} tallies equal "
+        log(f"  check {name}: {listens:,} listens; {len(days):,} days, {len(months):,} months and {len(tallies):,} tallies equal "
             "record's own rollup")
     return results
 

@@ -1,15 +1,16 @@
 """Recording listens, and keeping the rollups the stats read exact.
 
 Every change to a listener's listens goes through here, under a lock on their profile row, so that
-ListenDay and ListenTally always equal what the listens add up to: record() adds, forget() and
+ListenDay, ListenMonth and the tallies always equal what the listens add up to: record() adds, forget() and
 forget_all() take away, change_time_zone() rebuilds (days and months are the listener's own, so a new
 time zone moves listens between them). A client makes each event's id, so a retried or repeated batch
 records nothing twice.
 """
 
+import calendar
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import connection, transaction
 from django.db.models.functions import Coalesce
@@ -19,6 +20,7 @@ from SyroMusic.models import (
     ListenAlbumTally,
     ListenArtistTally,
     ListenDay,
+    ListenMonth,
     ListenTally,
     Profile,
     Song,
@@ -28,6 +30,8 @@ from SyroMusic.models import (
 from .counts import counts
 
 HOURS = 24
+WEEKDAYS = 7
+MONTH_FIELDS = ("listens", "heard_ms", "hours", "weekdays", "active_days", "first_run", "last_run", "longest_run")
 # What the rollups read of a listen.
 LISTEN_FACTS = ("song_id", "album_id", "artist_id", "started_at", "heard_ms", "counted")
 # Slack on a song's length when capping the time a client says it heard (its clock and ours differ a little).
@@ -69,6 +73,38 @@ def month_key(day):
     return day.year * 100 + day.month
 
 
+def month_days(key):
+    """The first and the last day of month `key` (YYYYMM)."""
+    year, month = divmod(key, 100)
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def month_row(user_id, key, days, model=ListenMonth):
+    """The ListenMonth of month `key` from its days: (day, listens, heard_ms, hours) in any order. (`model`:
+    the migration that fills the months passes its own.)"""
+    _, last = month_days(key)
+    row = model(user_id=user_id, month=key, hours=[0] * HOURS, weekdays=[0] * WEEKDAYS)
+    active = set()
+    for day, listens, heard_ms, hours in days:
+        row.listens += listens
+        row.heard_ms += heard_ms
+        row.weekdays[day.weekday()] += listens
+        row.hours = [a + b for a, b in zip(row.hours, hours or [0] * HOURS, strict=True)]
+        if listens:
+            active.add(day.day)
+    length = last.day
+    row.active_days = len(active)
+    while row.first_run < length and row.first_run + 1 in active:
+        row.first_run += 1
+    while row.last_run < length and length - row.last_run in active:
+        row.last_run += 1
+    run = 0
+    for number in range(1, length + 1):
+        run = run + 1 if number in active else 0
+        row.longest_run = max(row.longest_run, run)
+    return row
+
+
 class Rollup:
     """What some listens add to (or take from) a listener's days and tallies."""
 
@@ -99,17 +135,33 @@ class Rollup:
         touches and write the sums back (one upsert); tallies: one INSERT … ON CONFLICT DO UPDATE that adds,
         per table. Rows that fall to nothing are deleted."""
         if self.days:
-            stored = {row.day: row for row in ListenDay.objects.filter(user=user, day__in=list(self.days))}
+            keys = {month_key(day) for day in self.days}
+            start, end = month_days(min(keys))[0], month_days(max(keys))[1]
+            stored = {
+                row.day: row
+                for row in ListenDay.objects.filter(user=user, day__gte=start, day__lte=end)
+                if month_key(row.day) in keys
+            }
             keep, drop = [], []
             for day, (listens, heard_ms, hours) in self.days.items():
                 row = stored.get(day) or ListenDay(user=user, day=day, hours=[0] * HOURS)
                 row.listens += listens
                 row.heard_ms += heard_ms
                 row.hours = [a + b for a, b in zip(row.hours or [0] * HOURS, hours, strict=True)]
+                stored[day] = row
                 (keep if row.listens or row.heard_ms else drop).append(row)
             _upsert(ListenDay, keep, ["user", "day"], ["listens", "heard_ms", "hours"])
             if drop:
                 ListenDay.objects.filter(user=user, day__in=[row.day for row in drop]).delete()
+            # The months these days are in, afresh from all their days (read above with them).
+            months = defaultdict(list)
+            for day, row in stored.items():
+                if row.listens or row.heard_ms:
+                    months[month_key(day)].append((day, row.listens, row.heard_ms, row.hours))
+            _upsert(ListenMonth, [month_row(user.pk, key, days) for key, days in months.items()], ["user", "month"],
+                    list(MONTH_FIELDS))
+            if keys - months.keys():
+                ListenMonth.objects.filter(user=user, month__in=list(keys - months.keys())).delete()
         for kind, model in TALLIES.items():
             changes = [(month, thing, *change) for (month, thing), change in self.tallies[kind].items() if any(change)]
             _add_to_tallies(model, kind, user.pk, changes)
@@ -223,6 +275,7 @@ def forget_all(user):
     """Delete all the user's listens and rollups. Returns how many listens there were."""
     _lock(user)
     ListenDay.objects.filter(user=user).delete()
+    ListenMonth.objects.filter(user=user).delete()
     for model in TALLIES.values():
         model.objects.filter(user=user).delete()
     return Listen.objects.filter(user=user).delete()[0]
@@ -244,6 +297,7 @@ def change_time_zone(user, name):
 def rebuild(user, zone, *, all_time=True):
     """The listener's rollups computed afresh from their listens (the caller holds the lock)."""
     ListenDay.objects.filter(user=user).delete()
+    ListenMonth.objects.filter(user=user).delete()
     for model in TALLIES.values():
         tallies = model.objects.filter(user=user)
         (tallies if all_time else tallies.exclude(month=ListenTally.ALL_TIME)).delete()
@@ -258,6 +312,11 @@ def rebuild(user, zone, *, all_time=True):
         ],
         batch_size=BATCH,
     )
+    months = defaultdict(list)
+    for day, (listens, heard_ms, hours) in rollup.days.items():
+        if listens or heard_ms:
+            months[month_key(day)].append((day, listens, heard_ms, hours))
+    ListenMonth.objects.bulk_create([month_row(user.pk, key, days) for key, days in months.items()], batch_size=BATCH)
     for kind, model in TALLIES.items():
         model.objects.bulk_create(
             [

@@ -1,10 +1,11 @@
 """A listener's stats over a range (the last 7 or 30 days, 12 months, all time), in their own time zone.
 
-Read from the rollups, never from the whole history: the listener's days (ListenDay, at most one row a
-day, loaded whole) give listens, minutes, streaks, hours, weekdays and the monthly figures; one more
-query ranks the top songs, albums and artists of the range and the top song and artist of each of the
-last 12 months. The monthly tallies (ListenTally) serve 12 months and all time; 7 and 30 days do not
-fall on month boundaries, so those rank the range's own listens (the listener's newest, by index).
+Read from the rollups, never from the whole history, so that the heaviest listener's stats cost about
+what a light one's do. One query loads the listener's months (ListenMonth: at most one row a month) and
+their days since the 1st of last month (ListenDay): the months give 12 months' and all time's listens,
+minutes, hours and weekdays, the monthly figures and the streaks (each month keeps its runs of days);
+the days give 7 and 30 days' and the current streak's. One more query ranks the top songs, albums and
+artists of the range and the top song and artist of each of the last 12 months (see _ranking).
 
 Words: a *listen* is a counted one (the scrobbling rule); *minutes* are every event's time heard,
 skips too; a song, album or artist is among the *unique* ones and the top lists once it has a counted
@@ -12,15 +13,16 @@ listen in the range.
 """
 
 import datetime
+import json
 from dataclasses import dataclass, field
 
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from SyroMusic.models import Album, Artist, Listen, ListenDay, ListenTally, Profile, Song
+from SyroMusic.models import Album, Artist, Listen, ListenDay, ListenMonth, ListenTally, Profile, Song
 
-from .record import HOURS, TALLIES, month_key
+from .record import HOURS, TALLIES, month_days, month_key
 
 RANGES = {"7d": "Last 7 days", "30d": "Last 30 days", "12m": "Last 12 months", "all": "All time"}
 DEFAULT_RANGE = "30d"
@@ -151,20 +153,85 @@ def _months_back(first_day, count):
 
 def stats_for(user, range, *, today=None):
     """The listener's stats over `range` (one of RANGES), in their time zone. Three queries: the profile
-    (none when loaded with the user), their days, and the ranking."""
+    (none when loaded with the user), their months with their recent days, and the ranking."""
     profile = Profile.of(user)
     zone = profile.zone
     today = today or timezone.now().astimezone(zone).date()
     start = range_start(range, today)
     stats = Stats(range=range, time_zone=profile.time_zone, today=today, start=start, ever_listened=False)
-    days = list(ListenDay.objects.filter(user=user).order_by("day").values_list("day", "listens", "heard_ms", "hours"))
-    if not days:
+    # The recent days: from the 1st of last month (the current streak), or of the range's first month.
+    since = _months_back(today.replace(day=1), 1)
+    if range in ("7d", "30d"):
+        since = min(since, start.replace(day=1))
+    months, days = _months_and_days(user.pk, since)
+    if not months:
         stats.months = [MonthSummary(first, 0, 0, None, None) for first in _last_months(today)]
         return stats
     stats.ever_listened = True
-    month_totals = _add_days(stats, days)
+    _add_totals(stats, months, days)
+    stats.current_streak = _current_streak(months, days, since, today)
+    stats.longest_streak = _longest_streak(months)
+    month_totals = {key: (month.listens, month.heard_ms) for key, month in months.items()}
     _add_ranking(stats, user, zone, month_totals)
     return stats
+
+
+@dataclass(frozen=True)
+class _Month:
+    listens: int
+    heard_ms: int
+    hours: list
+    weekdays: list
+    first_run: int
+    last_run: int
+    longest_run: int
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _months_and_days(user_id, since):
+    """One query: the listener's months (YYYYMM -> _Month) and their days from `since` on (date ->
+    (listens, heard_ms, hours))."""
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT 0, month, NULL, listens, heard_ms, hours, weekdays, first_run, last_run, longest_run"
+        f" FROM {quote(ListenMonth._meta.db_table)} WHERE user_id = %s"
+        f" UNION ALL SELECT 1, NULL, day, listens, heard_ms, hours, NULL, NULL, NULL, NULL"
+        f" FROM {quote(ListenDay._meta.db_table)} WHERE user_id = %s AND day >= %s"
+    )
+    months, days = {}, {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id, user_id, connection.ops.adapt_datefield_value(since)])
+        for is_day, key, day, listens, heard_ms, hours, weekdays, first_run, last_run, longest_run in cursor.fetchall():
+            if is_day:
+                day = day if isinstance(day, datetime.date) else datetime.date.fromisoformat(day)
+                days[day] = (int(listens), int(heard_ms), _json(hours))
+            else:
+                months[int(key)] = _Month(
+                    int(listens), int(heard_ms), _json(hours), _json(weekdays), first_run, last_run, longest_run
+                )
+    return dict(sorted(months.items())), days
+
+
+def _add_totals(stats, months, days):
+    """Listens, minutes, hours and weekdays of the range: 7 and 30 days from their days, longer from months."""
+    if stats.range in ("7d", "30d"):
+        for day, (listens, heard_ms, hours) in days.items():
+            if day >= stats.start:
+                stats.listens += listens
+                stats.heard_ms += heard_ms
+                stats.weekdays[day.weekday()] += listens
+                stats.hours = [a + b for a, b in zip(stats.hours, hours or [0] * HOURS, strict=True)]
+        return
+    first = 0 if stats.start is None else month_key(stats.start)
+    for key, month in months.items():
+        if key >= first:
+            stats.listens += month.listens
+            stats.heard_ms += month.heard_ms
+            stats.weekdays = [a + b for a, b in zip(stats.weekdays, month.weekdays, strict=True)]
+            stats.hours = [a + b for a, b in zip(stats.hours, month.hours, strict=True)]
 
 
 def _last_months(today):
@@ -172,53 +239,51 @@ def _last_months(today):
     return [_months_back(this_month, back) for back in range(MONTHS - 1, -1, -1)]
 
 
-def _add_days(stats, days):
-    active = []
-    for day, listens, heard_ms, hours in days:
-        if listens:
-            active.append(day)
-        if stats.start is None or day >= stats.start:
-            stats.listens += listens
-            stats.heard_ms += heard_ms
-            stats.weekdays[day.weekday()] += listens
-            for hour, count in enumerate(hours or ()):
-                stats.hours[hour] += count
-    stats.current_streak = _current_streak(set(active), stats.today)
-    stats.longest_streak = _longest_streak(active)
-    month_totals = {}
-    for day, listens, heard_ms, _ in days:
-        totals = month_totals.setdefault(month_key(day), [0, 0])
-        totals[0] += listens
-        totals[1] += heard_ms
-    return month_totals
-
-
-def _current_streak(active, today):
+def _current_streak(months, days, since, today):
     """Consecutive days with a listen, ending today, or yesterday when today has none yet: a streak
-    lasts until a whole day passed without a listen."""
+    lasts until a whole day passed without a listen. The days from `since` (a 1st) on, then whole months
+    back from there: a month adds its last run of days, and the streak goes on only if that was all of it."""
     one = datetime.timedelta(days=1)
+    active = {day for day, (listens, _, _) in days.items() if listens}
     day = today if today in active else today - one
     streak = 0
     while day in active:
         streak += 1
         day -= one
+    if day >= since:
+        return streak
+    key = month_key(day)  # the walk reached `since`: the month before it ends the streak or carries it on
+    while key in months:
+        month = months[key]
+        streak += month.last_run
+        if month.last_run < month_days(key)[1].day:
+            break
+        key = _month_before(key)
     return streak
 
 
-def _longest_streak(active):
-    """The longest run of consecutive days in `active` (sorted, distinct)."""
-    longest = run = 0
+def _month_before(key):
+    year, month = divmod(key, 100)
+    return key - 1 if month > 1 else (year - 1) * 100 + 12
+
+
+def _longest_streak(months):
+    """The longest run of days with a listen: within a month, or a month's last run carried on into the
+    next months' first runs."""
+    longest = carry = 0
     previous = None
-    for day in active:
-        run = run + 1 if previous is not None and (day - previous).days == 1 else 1
-        longest = max(longest, run)
-        previous = day
+    for key, month in months.items():  # in order
+        if previous is None or _month_before(key) != previous:
+            carry = 0
+        longest = max(longest, month.longest_run, carry + month.first_run)
+        carry = carry + month.first_run if month.first_run == month_days(key)[1].day else month.last_run
+        previous = key
     return longest
 
 
 def _add_ranking(stats, user, zone, month_totals):
     months = _last_months(stats.today)
-    rows = _ranking(user.pk, stats.range, stats.start, zone, month_key(months[0]))
+    rows = _ranking(user.pk, stats.range, stats.start, zone, [month_key(first) for first in months])
     tops = {"song": stats.top_songs, "album": stats.top_albums, "artist": stats.top_artists}
     unique = {}
     month_tops = {}
@@ -243,62 +308,100 @@ def _add_ranking(stats, user, zone, month_totals):
         )
 
 
-def _ranking(user_id, range, start, zone, first_month):
-    """One query: the range's top songs, albums and artists (each row with how many there are in all),
-    and the top song and artist of each month from `first_month` (YYYYMM) on. Rows: kind, month, id,
-    name, listens, heard, artist id, artist name, album id, album title, how many of that kind.
+class _Sql:
+    """SQL text built in order, with its parameters in the same order."""
 
-    Each kind is ranked from its own tally (or, for 7 and 30 days, the range's own listens, which carry
-    their album and artist) by listens and time heard before any name is joined: only the rows that can
-    still be among the first ten (RANK() <= 10: ties at the tenth place included) meet the catalogue's
-    tables, where the name breaks the remaining ties."""
+    def __init__(self):
+        self.params = []
+
+    def __call__(self, text, *params):
+        self.params.extend(params)
+        return text
+
+
+def _ranking(user_id, range, start, zone, month_keys):
+    """One query: the range's top songs, albums and artists (each row with how many there are in all),
+    and the top song and artist of each month in `month_keys` (YYYYMM). Rows: kind, month, id, name,
+    listens, heard, artist id, artist name, album id, album title, how many of that kind.
+
+    Each part reads only what it needs, by index, so the heaviest listener's stats cost about what a
+    light one's do:
+    - all time: the tenth-highest count of listens in the all-time tally (ten index entries) bounds the
+      rows that can be among the first ten; how many there are is counted in the index;
+    - 12 months: the twelve monthly tallies, summed (the one part that grows with the listener);
+    - 7 and 30 days: the range's own listens (the listener's newest, by index), read once;
+    - each month's top song and artist: that month's highest count (one index entry), then its rows.
+    Only the rows that can still be among the first ten (RANK() <= 10 by listens and time heard: ties at
+    the tenth place included) meet the catalogue's tables, where the name breaks the remaining ties."""
     quote = connection.ops.quote_name
     listens = quote(Listen._meta.db_table)
     songs, albums, artists = (quote(model._meta.db_table) for model in (Song, Album, Artist))
     tallies = {kind: quote(model._meta.db_table) for kind, model in TALLIES.items()}
-    params = []
+    sql = _Sql()
+    all_time = ListenTally.ALL_TIME
 
-    def source(kind):
-        column = f"{kind}_id"
-        if range == "all":
-            params.extend([user_id, ListenTally.ALL_TIME])
-            return f"SELECT {column} AS id, listens, heard_ms AS heard FROM {tallies[kind]} WHERE user_id = %s AND month = %s"
-        if range == "12m":
-            params.extend([user_id, month_key(start)])
-            return (
-                f"SELECT {column} AS id, SUM(listens) AS listens, SUM(heard_ms) AS heard FROM {tallies[kind]}"
-                f" WHERE user_id = %s AND month >= %s GROUP BY {column}"
-            )
-        # Days, not months: the range's own listens, from local midnight of its first day (the user's
-        # newest listens, by listen_user_recent_idx).
+    head = ""
+    if range in ("7d", "30d"):
+        # Days, not months: the range's own listens, from local midnight of its first day.
         since = datetime.datetime.combine(start, datetime.time(), tzinfo=zone)
-        params.extend([user_id, connection.ops.adapt_datetimefield_value(since)])
-        return (
-            f"SELECT {column} AS id, SUM(CASE WHEN counted THEN 1 ELSE 0 END) AS listens, SUM(heard_ms) AS heard"
-            f" FROM {listens} WHERE user_id = %s AND started_at >= %s AND {column} IS NOT NULL GROUP BY {column}"
+        head = sql(
+            f"WITH recent AS (SELECT song_id, album_id, artist_id, counted, heard_ms FROM {listens}"
+            f" WHERE user_id = %s AND started_at >= %s) ",
+            user_id, connection.ops.adapt_datetimefield_value(since),
         )
 
     def candidates(kind):
         """The rows of the range that can still be among the first ten, with how many there are in all."""
+        column, tally = f"{kind}_id", tallies[kind]
+        if range == "all":
+            total = sql(
+                f"(SELECT COUNT(*) FROM {tally} WHERE user_id = %s AND month = %s AND listens > 0)", user_id, all_time
+            )
+            source = sql(
+                f"SELECT {column} AS id, listens, heard_ms AS heard FROM {tally} WHERE user_id = %s AND month = %s"
+                f" AND listens >= COALESCE((SELECT listens FROM {tally} WHERE user_id = %s AND month = %s"
+                f" AND listens > 0 ORDER BY listens DESC LIMIT 1 OFFSET {TOP - 1}), 1)",
+                user_id, all_time, user_id, all_time,
+            )
+        else:
+            total = "COUNT(*) OVER ()"
+            if range == "12m":
+                source = sql(
+                    f"SELECT {column} AS id, SUM(listens) AS listens, SUM(heard_ms) AS heard FROM {tally}"
+                    f" WHERE user_id = %s AND month >= %s GROUP BY {column}",
+                    user_id, month_key(start),
+                )
+            else:
+                source = (
+                    f"SELECT {column} AS id, SUM(CASE WHEN counted THEN 1 ELSE 0 END) AS listens,"
+                    f" SUM(heard_ms) AS heard FROM recent WHERE {column} IS NOT NULL GROUP BY {column}"
+                )
         return (
-            f"SELECT id, listens, heard, total FROM (SELECT id, listens, heard, COUNT(*) OVER () AS total,"
-            f" RANK() OVER (ORDER BY listens DESC, heard DESC) AS place FROM ({source(kind)}) AS heard_{kind}"
+            f"SELECT id, listens, heard, total FROM (SELECT id, listens, heard, {total} AS total,"
+            f" RANK() OVER (ORDER BY listens DESC, heard DESC) AS place FROM ({source}) AS heard_{kind}"
             f" WHERE listens > 0) AS ranked_{kind} WHERE place <= {TOP} ORDER BY place LIMIT {CANDIDATES}"
         )
 
     def month_candidates(kind):
-        """The first of each month (ties kept) from `first_month` on."""
-        params.extend([user_id, first_month])
-        return (
-            f"SELECT month, id, listens, heard FROM (SELECT month, {kind}_id AS id, listens, heard_ms AS heard,"
-            f" RANK() OVER (PARTITION BY month ORDER BY listens DESC, heard_ms DESC) AS place"
-            f" FROM {tallies[kind]} WHERE user_id = %s AND month >= %s AND listens > 0) AS monthly_{kind}"
-            f" WHERE place = 1"
+        """The first of each month (ties kept): the month's highest count of listens, then its rows."""
+        column, tally = f"{kind}_id", tallies[kind]
+        each_month = " UNION ALL ".join(f"SELECT {int(key)} AS month" for key in month_keys)
+        best = sql(
+            f"SELECT wanted.month, (SELECT MAX(x.listens) FROM {tally} x WHERE x.user_id = %s"
+            f" AND x.month = wanted.month) AS most FROM ({each_month}) AS wanted",
+            user_id,
+        )
+        return sql(
+            f"SELECT month, id, listens, heard FROM (SELECT t.month, t.{column} AS id, t.listens,"
+            f" t.heard_ms AS heard, RANK() OVER (PARTITION BY t.month ORDER BY t.heard_ms DESC) AS place"
+            f" FROM ({best}) AS best JOIN {tally} t ON t.user_id = %s AND t.month = best.month"
+            f" AND t.listens = best.most WHERE best.most > 0) AS monthly_{kind} WHERE place = 1",
+            user_id,
         )
 
     song_rows, album_rows, artist_rows = candidates("song"), candidates("album"), candidates("artist")
     month_songs, month_artists = month_candidates("song"), month_candidates("artist")
-    sql = f"""
+    query = head + f"""
         SELECT kind, month, id, name, listens, heard, owner_id, owner_name, album_id, album_title, total
         FROM (
             SELECT 'song' AS kind, 0 AS month, t.id, s.title AS name, t.listens, t.heard,
@@ -329,5 +432,5 @@ def _ranking(user_id, range, start, zone, first_month):
         ORDER BY kind, month, position
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(query, sql.params)
         return cursor.fetchall()

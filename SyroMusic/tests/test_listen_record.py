@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from SyroMusic.listening import record
 from SyroMusic.listening.counts import counts
-from SyroMusic.models import Listen, ListenAlbumTally, ListenArtistTally, ListenDay, ListenTally, Profile
+from SyroMusic.models import Listen, ListenAlbumTally, ListenArtistTally, ListenDay, ListenMonth, ListenTally, Profile
 
 from .factories import make_album, make_song, make_user
 
@@ -35,11 +35,16 @@ def rollups(user):
 
 
 def all_rollups(user):
-    """Days and the three tallies (songs, albums, artists), as plain data."""
+    """Days, the three tallies (songs, albums, artists) and months, as plain data."""
     days, songs = rollups(user)
     albums = {(r.month, r.album_id): (r.listens, r.heard_ms) for r in ListenAlbumTally.objects.filter(user=user)}
     artists = {(r.month, r.artist_id): (r.listens, r.heard_ms) for r in ListenArtistTally.objects.filter(user=user)}
-    return days, songs, albums, artists
+    months = {
+        row.month: (row.listens, row.heard_ms, tuple(row.hours), tuple(row.weekdays), row.active_days, row.first_run,
+                    row.last_run, row.longest_run)
+        for row in ListenMonth.objects.filter(user=user)
+    }
+    return days, songs, albums, artists, months
 
 
 def rebuilt(user):
@@ -95,7 +100,7 @@ def test_a_batch_is_recorded_with_the_rule_applied_to_each_event(alice):
         (202611, long_song.pk): (1, 120_000), (0, long_song.pk): (1, 120_000),
         (202611, short_song.pk): (0, 29_000), (0, short_song.pk): (0, 29_000),
     }
-    _, _, albums, artists = all_rollups(alice)
+    _, _, albums, artists, _ = all_rollups(alice)
     assert albums == {
         (202611, long_song.album_id): (1, 120_000), (0, long_song.album_id): (1, 120_000),
         (202611, short_song.album_id): (0, 29_000), (0, short_song.album_id): (0, 29_000),
@@ -161,7 +166,7 @@ def test_forgetting_listens_takes_them_out_of_the_rollups_and_ignores_others_ids
     assert tallies[(0, song.pk)] == (2, 300_000)
     assert all_rollups(alice) == rebuilt(alice)
     assert record.forget_all(alice) == 2
-    assert all_rollups(alice) == ({}, {}, {}, {}) and Listen.objects.filter(user=alice).count() == 0
+    assert all_rollups(alice) == ({}, {}, {}, {}, {}) and Listen.objects.filter(user=alice).count() == 0
     assert rollups(bob)[1][(0, song.pk)] == (1, 150_000)
 
 
@@ -211,8 +216,9 @@ def test_recording_a_batch_takes_a_bounded_number_of_queries(alice, django_asser
     songs = [make_song(duration_ms=200_000) for _ in range(5)]
     record.record(alice, [event(songs[0], 0, 150_000)])
     batch = [event(songs[n % 5], n, 150_000, started_at=T0 + dt.timedelta(hours=n)) for n in range(1, 51)]
-    # Lock, songs, known ids, insert, days read + write, one adding upsert per tally table (+ the savepoints).
-    with django_assert_max_num_queries(11):
+    # Lock, songs, known ids, insert, days read + write, months write, one adding upsert per tally table (+ the
+    # savepoints).
+    with django_assert_max_num_queries(12):
         assert len(record.record(alice, batch).listens) == 50
 
 

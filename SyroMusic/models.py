@@ -824,6 +824,10 @@ class Profile(models.Model):
         "public listening stats", default=False,
         help_text="Others may see your listening stats on your profile. Your history itself stays private.",
     )
+    listens_window = models.IntegerField(
+        default=0, editable=False,
+        help_text="The last month (YYYYMM) of the 12 the tallies' window rows (month -YYYYMM) add up; 0: none yet.",
+    )
 
     class Meta:
         constraints = [at_most("bio", 2000, "profile")]
@@ -1206,12 +1210,16 @@ class ListenMonth(models.Model):
 class ListenTally(models.Model):
     """One song's listens by one listener in one month of their time zone (month = YYYYMM, e.g. 202611),
     and over all time (month = 0): counted listens and every event's time heard. The stats' top lists
-    and unique counts read these; exact, like ListenDay."""
+    and unique counts read these; exact, like ListenDay. Rows with month = -YYYYMM add up the 12 months
+    ending with YYYYMM (the listener's Profile.listens_window): the last 12 months' top lists read them
+    like all time's, instead of summing 12 months of rows on every view."""
 
     ALL_TIME = 0
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listen_tallies")
-    month = models.IntegerField(help_text="YYYYMM in the listener's time zone; 0 for all time.")
+    month = models.IntegerField(
+        help_text="YYYYMM in the listener's time zone; 0 for all time; -YYYYMM for the 12 months up to YYYYMM."
+    )
     song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="+")
     listens = models.IntegerField(default=0, help_text="Counted listens.")
     heard_ms = models.BigIntegerField(default=0, help_text="Every event's time heard, counted or not.")
@@ -1229,7 +1237,9 @@ class ListenAlbumTally(models.Model):
     """ListenTally's twin for the albums listens were of (Listen.album): the top albums rank from here."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    month = models.IntegerField(help_text="YYYYMM in the listener's time zone; 0 for all time.")
+    month = models.IntegerField(
+        help_text="YYYYMM in the listener's time zone; 0 for all time; -YYYYMM for the 12 months up to YYYYMM."
+    )
     album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="+")
     listens = models.IntegerField(default=0, help_text="Counted listens.")
     heard_ms = models.BigIntegerField(default=0, help_text="Every event's time heard, counted or not.")
@@ -1247,7 +1257,9 @@ class ListenArtistTally(models.Model):
     """ListenTally's twin for the artists listens were of (Listen.artist): the top artists rank from here."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    month = models.IntegerField(help_text="YYYYMM in the listener's time zone; 0 for all time.")
+    month = models.IntegerField(
+        help_text="YYYYMM in the listener's time zone; 0 for all time; -YYYYMM for the 12 months up to YYYYMM."
+    )
     artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+")
     listens = models.IntegerField(default=0, help_text="Counted listens.")
     heard_ms = models.BigIntegerField(default=0, help_text="Every event's time heard, counted or not.")

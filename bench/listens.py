@@ -319,8 +319,21 @@ def check(small):
         days = {row.day: (row.listens, row.heard_ms, list(row.hours)) for row in ListenDay.objects.filter(user=user)}
         tallies = {
             (kind, row.month, getattr(row, f"{kind}_id")): (row.listens, row.heard_ms)
-            for kind, model in record.TALLIES.items() for row in model.objects.filter(user=user)
+            for kind, model in record.TALLIES.items() for row in model.objects.filter(user=user, month__gte=0)
         }
+        # The 12 months' window, where a stats page built it: its months' rows added up.
+        window = Profile.of(user).listens_window
+        stored_window = {
+            (kind, getattr(row, f"{kind}_id")): (row.listens, row.heard_ms)
+            for kind, model in record.TALLIES.items() for row in model.objects.filter(user=user, month__lt=0)
+        }
+        expected_window = {}
+        for (kind, month, thing), (count, heard) in tallies.items():
+            if window and record.months_before(window, record.WINDOW_MONTHS - 1) <= month <= window:
+                before = expected_window.get((kind, thing), (0, 0))
+                expected_window[(kind, thing)] = (before[0] + count, before[1] + heard)
+        if stored_window != expected_window:
+            raise RuntimeError(f"{name}: the 12 months' window ({window}) differs from its months' tallies")
         expected_days = {d: (v[0], v[1], v[2]) for d, v in rollup.days.items() if v[0] or v[1]}
         expected_tallies = {
             (kind, *key): (v[0], v[1]) for kind, table in rollup.tallies.items() for key, v in table.items() if v[0] or v[1]
@@ -419,6 +432,27 @@ def rows(bench, small, runs, workers):
     if recorded:
         record.forget(heavy, recorded)
 
+    # (b) The 12 months' window of the tallies, which the first look at 12 months in a month builds (then
+    # record keeps it): built from scratch a few times, in process, and left built.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from SyroMusic.models import Profile
+
+    log("measuring the 12 months' window built from scratch (the month's first look at 12 months)")
+    this_month = record.month_key(timezone.now().astimezone(Profile.of(heavy).zone).date())
+    builds, build_queries = [], 0
+    for _ in range(5):
+        Profile.objects.filter(user=heavy).update(listens_window=0)
+        started = time.perf_counter()
+        with CaptureQueriesContext(connection) as captured:
+            record.build_window(heavy, this_month)
+        builds.append((time.perf_counter() - started) * 1000)
+        build_queries = len(captured)
+    out.append({"row": "window", "url": "–", "label": "12 months' window built, the heavy listener (once a month)",
+                "runs": len(builds), "queries": build_queries, "ms": [median(builds), p95(builds)], "errors": 0})
+
     pages = [
         ("history", "/music/history/", heavy, "Recently played, the heavy listener", None),
         ("history", "/music/history/", light, "Recently played, a light listener", None),
@@ -426,6 +460,9 @@ def rows(bench, small, runs, workers):
         ("stats", "/music/stats/?range=all", heavy, "Your stats, all time, the heavy listener", 50),
         ("stats", "/api/v1/me/stats/", heavy, "Stats API, the heavy listener", 50),
         ("stats", "/api/v1/me/stats/?range=all", heavy, "Stats API, all time, the heavy listener", 50),
+        ("stats", "/music/stats/?range=12m", heavy, "Your stats, 12 months, the heavy listener", 50),
+        ("stats", "/music/stats/?range=7d", heavy, "Your stats, 7 days, the heavy listener", 50),
+        ("stats", "/api/v1/me/stats/?range=12m", heavy, "Stats API, 12 months, the heavy listener", 50),
     ]
     for kind, url, user, label, goal in pages:
         headers = {"Authorization": f"Token {token}"} if url.startswith("/api/") else {

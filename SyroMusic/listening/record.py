@@ -31,6 +31,7 @@ from .counts import counts
 
 HOURS = 24
 WEEKDAYS = 7
+WINDOW_MONTHS = 12
 MONTH_FIELDS = ("listens", "heard_ms", "hours", "weekdays", "active_days", "first_run", "last_run", "longest_run")
 # What the rollups read of a listen.
 LISTEN_FACTS = ("song_id", "album_id", "artist_id", "started_at", "heard_ms", "counted")
@@ -73,6 +74,12 @@ def month_key(day):
     return day.year * 100 + day.month
 
 
+def months_before(key, count):
+    """The month (YYYYMM) `count` months before `key`."""
+    index = (key // 100) * 12 + key % 100 - 1 - count
+    return (index // 12) * 100 + index % 12 + 1
+
+
 def month_days(key):
     """The first and the last day of month `key` (YYYYMM)."""
     year, month = divmod(key, 100)
@@ -106,10 +113,14 @@ def month_row(user_id, key, days, model=ListenMonth):
 
 
 class Rollup:
-    """What some listens add to (or take from) a listener's days and tallies."""
+    """What some listens add to (or take from) a listener's days and tallies. `window`: the listener's
+    Profile.listens_window (the tallies' rows of the 12 months up to that month take the listens of those
+    months too)."""
 
-    def __init__(self, zone):
+    def __init__(self, zone, window=0):
         self.zone = zone
+        self.window = window
+        self.window_from = months_before(window, WINDOW_MONTHS - 1) if window else None
         self.days = defaultdict(lambda: [0, 0, [0] * HOURS])  # day -> [listens, heard_ms, hours]
         # kind -> (month, id) -> [listens, heard_ms]
         self.tallies = {kind: defaultdict(lambda: [0, 0]) for kind in TALLIES}
@@ -123,9 +134,12 @@ class Rollup:
             day[0] += sign
             day[2][local.hour] += sign
         month = month_key(local.date())
+        periods = (month, ListenTally.ALL_TIME)
+        if self.window and self.window_from <= month <= self.window:
+            periods += (-self.window,)
         for kind, thing in (("song", listen.song_id), ("album", listen.album_id), ("artist", listen.artist_id)):
             if thing is not None:
-                for period in (month, ListenTally.ALL_TIME):
+                for period in periods:
                     tally = self.tallies[kind][(period, thing)]
                     tally[0] += sign * int(listen.counted)
                     tally[1] += sign * listen.heard_ms
@@ -247,7 +261,7 @@ def record(user, events, *, source=Listen.Source.PLAYER):
     if not new:
         return result
     result.listens = Listen.objects.bulk_create(new)
-    rollup = Rollup(profile.zone)
+    rollup = Rollup(profile.zone, profile.listens_window)
     for listen in new:
         rollup.add(listen)
     rollup.apply(user)
@@ -263,7 +277,7 @@ def forget(user, listen_ids):
     if not gone:
         return 0
     Listen.objects.filter(pk__in=[listen.pk for listen in gone]).delete()
-    rollup = Rollup(profile.zone)
+    rollup = Rollup(profile.zone, profile.listens_window)
     for listen in gone:
         rollup.add(listen, sign=-1)
     rollup.apply(user)
@@ -273,9 +287,12 @@ def forget(user, listen_ids):
 @transaction.atomic
 def forget_all(user):
     """Delete all the user's listens and rollups. Returns how many listens there were."""
-    _lock(user)
+    profile = _lock(user)
     ListenDay.objects.filter(user=user).delete()
     ListenMonth.objects.filter(user=user).delete()
+    if profile.listens_window:
+        profile.listens_window = 0
+        profile.save(update_fields=["listens_window"])
     for model in TALLIES.values():
         model.objects.filter(user=user).delete()
     return Listen.objects.filter(user=user).delete()[0]
@@ -291,11 +308,14 @@ def change_time_zone(user, name):
     profile.save(update_fields=["time_zone"])
     if changed:
         rebuild(user, profile.zone, all_time=False)
+        profile.listens_window = 0
     return profile
 
 
 def rebuild(user, zone, *, all_time=True):
-    """The listener's rollups computed afresh from their listens (the caller holds the lock)."""
+    """The listener's rollups computed afresh from their listens (the caller holds the lock). The 12 months'
+    window is dropped: the next stats of the last 12 months build it again (build_window)."""
+    Profile.objects.filter(user=user).update(listens_window=0)
     ListenDay.objects.filter(user=user).delete()
     ListenMonth.objects.filter(user=user).delete()
     for model in TALLIES.values():
@@ -326,3 +346,27 @@ def rebuild(user, zone, *, all_time=True):
             ],
             batch_size=BATCH,
         )
+
+
+@transaction.atomic
+def build_window(user, last):
+    """The tallies' rows of the 12 months up to `last` (YYYYMM), summed from those months' rows, in place of
+    an older window: from then on record() and forget() keep them exact. Returns the listener's profile."""
+    profile = _lock(user)
+    if profile.listens_window == last:
+        return profile
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for kind, model in TALLIES.items():
+            model.objects.filter(user=user, month__lt=0).delete()
+            table, column = quote(model._meta.db_table), quote(f"{kind}_id")
+            cursor.execute(
+                f'INSERT INTO {table} ("user_id", "month", {column}, "listens", "heard_ms")'
+                f' SELECT "user_id", %s, {column}, SUM("listens"), SUM("heard_ms") FROM {table}'
+                f' WHERE "user_id" = %s AND "month" >= %s AND "month" <= %s GROUP BY "user_id", {column}',
+                [-last, user.pk, months_before(last, WINDOW_MONTHS - 1), last],
+            )
+    profile.listens_window = last
+    profile.save(update_fields=["listens_window"])
+    return profile
+

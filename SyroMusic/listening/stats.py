@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from SyroMusic.models import Album, Artist, Listen, ListenDay, ListenMonth, ListenTally, Profile, Song
 
-from .record import HOURS, TALLIES, month_days, month_key
+from .record import HOURS, TALLIES, build_window, month_days, month_key
 
 RANGES = {"7d": "Last 7 days", "30d": "Last 30 days", "12m": "Last 12 months", "all": "All time"}
 DEFAULT_RANGE = "30d"
@@ -168,6 +168,9 @@ def stats_for(user, range, *, today=None):
         stats.months = [MonthSummary(first, 0, 0, None, None) for first in _last_months(today)]
         return stats
     stats.ever_listened = True
+    if range == "12m" and profile.listens_window != month_key(today):
+        # The tallies' window of these 12 months, once a month (then kept by record): see ListenTally.
+        build_window(user, month_key(today))
     _add_totals(stats, months, days)
     stats.current_streak = _current_streak(months, days, since, today)
     stats.longest_streak = _longest_streak(months)
@@ -326,9 +329,9 @@ def _ranking(user_id, range, start, zone, month_keys):
 
     Each part reads only what it needs, by index, so the heaviest listener's stats cost about what a
     light one's do:
-    - all time: the tenth-highest count of listens in the all-time tally (ten index entries) bounds the
-      rows that can be among the first ten; how many there are is counted in the index;
-    - 12 months: the twelve monthly tallies, summed (the one part that grows with the listener);
+    - all time and 12 months: the tenth-highest count of listens in the all-time tally or the 12 months'
+      window (ten index entries) bounds the rows that can be among the first ten; how many there are is
+      counted in the index;
     - 7 and 30 days: the range's own listens (the listener's newest, by index), read once;
     - each month's top song and artist: that month's highest count (one index entry), then its rows.
     Only the rows that can still be among the first ten (RANK() <= 10 by listens and time heard: ties at
@@ -338,7 +341,8 @@ def _ranking(user_id, range, start, zone, month_keys):
     songs, albums, artists = (quote(model._meta.db_table) for model in (Song, Album, Artist))
     tallies = {kind: quote(model._meta.db_table) for kind, model in TALLIES.items()}
     sql = _Sql()
-    all_time = ListenTally.ALL_TIME
+    # All time's tally rows, or the window's of the last 12 months (up to the current month, the last key).
+    period = ListenTally.ALL_TIME if range == "all" else -month_keys[-1]
 
     head = ""
     if range in ("7d", "30d"):
@@ -353,29 +357,22 @@ def _ranking(user_id, range, start, zone, month_keys):
     def candidates(kind):
         """The rows of the range that can still be among the first ten, with how many there are in all."""
         column, tally = f"{kind}_id", tallies[kind]
-        if range == "all":
+        if range in ("all", "12m"):
             total = sql(
-                f"(SELECT COUNT(*) FROM {tally} WHERE user_id = %s AND month = %s AND listens > 0)", user_id, all_time
+                f"(SELECT COUNT(*) FROM {tally} WHERE user_id = %s AND month = %s AND listens > 0)", user_id, period
             )
             source = sql(
                 f"SELECT {column} AS id, listens, heard_ms AS heard FROM {tally} WHERE user_id = %s AND month = %s"
                 f" AND listens >= COALESCE((SELECT listens FROM {tally} WHERE user_id = %s AND month = %s"
                 f" AND listens > 0 ORDER BY listens DESC LIMIT 1 OFFSET {TOP - 1}), 1)",
-                user_id, all_time, user_id, all_time,
+                user_id, period, user_id, period,
             )
         else:
             total = "COUNT(*) OVER ()"
-            if range == "12m":
-                source = sql(
-                    f"SELECT {column} AS id, SUM(listens) AS listens, SUM(heard_ms) AS heard FROM {tally}"
-                    f" WHERE user_id = %s AND month >= %s GROUP BY {column}",
-                    user_id, month_key(start),
-                )
-            else:
-                source = (
-                    f"SELECT {column} AS id, SUM(CASE WHEN counted THEN 1 ELSE 0 END) AS listens,"
-                    f" SUM(heard_ms) AS heard FROM recent WHERE {column} IS NOT NULL GROUP BY {column}"
-                )
+            source = (
+                f"SELECT {column} AS id, SUM(CASE WHEN counted THEN 1 ELSE 0 END) AS listens,"
+                f" SUM(heard_ms) AS heard FROM recent WHERE {column} IS NOT NULL GROUP BY {column}"
+            )
         return (
             f"SELECT id, listens, heard, total FROM (SELECT id, listens, heard, {total} AS total,"
             f" RANK() OVER (ORDER BY listens DESC, heard DESC) AS place FROM ({source}) AS heard_{kind}"

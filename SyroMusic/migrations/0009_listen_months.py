@@ -99,5 +99,25 @@ class Migration(migrations.Migration):
             model_name='listenmonth',
             constraint=models.UniqueConstraint(fields=('user', 'month'), name='listen_month_once'),
         ),
+        migrations.AddField(
+            model_name='profile',
+            name='listens_window',
+            field=models.IntegerField(default=0, editable=False, help_text="The last month (YYYYMM) of the 12 the tallies' window rows (month -YYYYMM) add up; 0: none yet."),
+        ),
+        migrations.AlterField(
+            model_name='listenalbumtally',
+            name='month',
+            field=models.IntegerField(help_text="YYYYMM in the listener's time zone; 0 for all time; -YYYYMM for the 12 months up to YYYYMM."),
+        ),
+        migrations.AlterField(
+            model_name='listenartisttally',
+            name='month',
+            field=models.IntegerField(help_text="YYYYMM in the listener's time zone; 0 for all time; -YYYYMM for the 12 months up to YYYYMM."),
+        ),
+        migrations.AlterField(
+            model_name='listentally',
+            name='month',
+            field=models.IntegerField(help_text="YYYYMM in the listener's time zone; 0 for all time; -YYYYMM for the 12 months up to YYYYMM."),
+        ),
         migrations.RunPython(fill_months, migrations.RunPython.noop),
     ]

@@ -154,3 +154,84 @@ def test_migration_0009_makes_every_listeners_months_from_their_days():
         ]
     finally:
         MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes("SyroMusic"))
+
+
+def window_rows(user):
+    """The 12 months' window rows of the three tallies, as plain data: {(kind, month, id): (listens, heard)}."""
+    return {
+        (kind, row.month, getattr(row, f"{kind}_id")): (row.listens, row.heard_ms)
+        for kind, model in record.TALLIES.items() for row in model.objects.filter(user=user, month__lt=0)
+    }
+
+
+def summed_window(user, last):
+    """What the window of the 12 months up to `last` should hold: its months' rows, added up."""
+    first = record.months_before(last, 11)
+    out = {}
+    for kind, model in record.TALLIES.items():
+        for row in model.objects.filter(user=user, month__gte=first, month__lte=last):
+            key = (kind, -last, getattr(row, f"{kind}_id"))
+            listens, heard = out.get(key, (0, 0))
+            out[key] = (listens + row.listens, heard + row.heard_ms)
+    return out
+
+
+def test_the_12_months_window_is_built_once_a_month_then_kept_exact_by_record_and_forget(song):
+    user = make_user()
+    other = make_song(duration_ms=200_000)
+    listen_on(user, song, [datetime.date(2025, 11, 30), datetime.date(2025, 12, 1), datetime.date(2026, 6, 1)])
+    assert window_rows(user) == {}  # nothing built before anyone looks
+    november = datetime.date(2026, 11, 25)
+    stats = stats_for(user, "12m", today=november)
+    assert stats.listens == 2 and [r.listens for r in stats.top_songs] == [2]  # Nov 2025 is outside
+    assert window_rows(user) == summed_window(user, 202611) != {}
+    assert user.profile.__class__.objects.get(user=user).listens_window == 202611
+
+    # Kept by record and forget: in the window, before it (not added), and a skip (time heard only).
+    listen_on(user, other, [datetime.date(2026, 11, 20), datetime.date(2025, 10, 3)])
+    listen_on(user, other, [datetime.date(2026, 11, 21)], heard_ms=4_000)
+    assert window_rows(user) == summed_window(user, 202611)
+    first_june = user.listens.get(started_at=noon(datetime.date(2026, 6, 1)))
+    record.forget(user, [first_june.pk])
+    assert window_rows(user) == summed_window(user, 202611)
+    stats = stats_for(user, "12m", today=november)
+    assert [(r.id, r.listens) for r in stats.top_songs] == [(other.pk, 1), (song.pk, 1)] or [
+        (r.id, r.listens) for r in stats.top_songs] == [(song.pk, 1), (other.pk, 1)]
+    assert stats.unique_songs == 2 and stats.listens == 2
+
+    # A new month: the next look builds the new window in place of the old one.
+    stats = stats_for(user, "12m", today=datetime.date(2026, 12, 2))
+    assert window_rows(user) == summed_window(user, 202612)
+    assert {month for _, month, _ in window_rows(user)} == {-202612}
+    assert stats.listens == 1  # January to December 2026: only the 20 November listen
+
+    # A time zone change rebuilds the rollups and drops the window; forget_all leaves nothing behind.
+    record.change_time_zone(user, "Asia/Tokyo")
+    assert window_rows(user) == {}
+    stats_for(user, "12m", today=datetime.date(2026, 12, 2))
+    assert window_rows(user) == summed_window(user, 202612) != {}
+    record.forget_all(user)
+    assert window_rows(user) == {} and user.profile.__class__.objects.get(user=user).listens_window == 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_window_equals_its_months_after_random_records_and_forgets(song, seed):
+    rng = random.Random(seed)
+    user = make_user()
+    songs = [song, make_song(duration_ms=200_000), make_song(duration_ms=20_000)]
+    today = datetime.date(2026, 11, 25)
+    stats_for(user, "12m", today=today)  # no listens: nothing to build
+    listen_on(user, songs[0], [today])
+    stats_for(user, "12m", today=today)
+    for _ in range(30):
+        if rng.random() < 0.7:
+            day = today - datetime.timedelta(days=rng.randint(0, 500))
+            listen_on(user, rng.choice(songs), [day], heard_ms=rng.choice([3_000, 150_000, 200_000]))
+        else:
+            ids = list(user.listens.values_list("pk", flat=True))
+            record.forget(user, [rng.choice(ids)])
+        assert window_rows(user) == summed_window(user, 202611)
+    stats = stats_for(user, "12m", today=today)
+    assert stats.listens == sum(
+        1 for listen in user.listens.all() if listen.counted and listen.started_at.date() >= datetime.date(2025, 12, 1)
+    )

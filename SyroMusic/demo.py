@@ -31,10 +31,12 @@ from .models import (
     ListenAlbumTally,
     ListenArtistTally,
     ListenDay,
+    ListenMonth,
     ListenTally,
     Playlist,
     PlaylistEntry,
     PlayQueue,
+    Profile,
     Share,
     Song,
     make_slug,
@@ -99,7 +101,7 @@ EPOCH = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
 # queue or a history kept would name new songs).
 CATALOGUE_MODELS = [
     Share, Collaborator, PlaylistEntry, Playlist, Like, PlayQueue, ListenTally, ListenAlbumTally, ListenArtistTally,
-    ListenDay, Listen, AudioFile, Song,
+    ListenDay, ListenMonth, Listen, AudioFile, Song,
     Album.genres.through, Album, Artist, Genre,
 ]
 
@@ -134,6 +136,9 @@ def demo_catalogue_seed(*, sizes, seed=1, batch_size=5000, flush=False, progress
     with transaction.atomic():
         if flush:
             writer.flush(CATALOGUE_MODELS)
+            # The listens are gone and their ids start again: no listener waits for any to be added to
+            # rollups, and no 12 months' window is built any more.
+            Profile.objects.update(pending_listens=[], listens_window=0, listen_uniques={})
         with search_indexes_set_aside([Artist, Album, Song, Playlist]):
             writer.write_genres()
             writer.write_artists(sizes)

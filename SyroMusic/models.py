@@ -828,6 +828,15 @@ class Profile(models.Model):
         default=0, editable=False,
         help_text="The last month (YYYYMM) of the 12 the tallies' window rows (month -YYYYMM) add up; 0: none yet.",
     )
+    pending_listens = models.JSONField(
+        default=list, editable=False,
+        help_text="Ids of listens recorded but not yet added to the rollups: record.fold adds them, before any read.",
+    )
+    listen_uniques = models.JSONField(
+        default=dict, editable=False,
+        help_text='Songs, albums and artists with a counted listen: {"0": [songs, albums, artists]} over all time, '
+        '{"-YYYYMM": [...]} in the 12 months\' window. Kept by record with the tallies.',
+    )
 
     class Meta:
         constraints = [at_most("bio", 2000, "profile")]

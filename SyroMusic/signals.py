@@ -3,10 +3,22 @@
 Bulk paths that bypass model signals (seed, imports) call caching.bump themselves.
 """
 
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from . import caching
-from .models import Album, Artist, AudioFile, Genre, Playlist, PlaylistEntry, Song
+from .models import (
+    Album,
+    Artist,
+    AudioFile,
+    Genre,
+    ListenAlbumTally,
+    ListenArtistTally,
+    ListenTally,
+    Playlist,
+    PlaylistEntry,
+    Profile,
+    Song,
+)
 
 AREA_OF = {
     Genre: caching.CATALOGUE,
@@ -28,8 +40,22 @@ def _album_genres_changed(sender, action, **kwargs):
         caching.bump(caching.CATALOGUE)
 
 
+# A song, album or artist leaving the catalogue takes its tallies with it (CASCADE): the listeners who had
+# listened to it no longer have the unique counts their profiles keep. Those are dropped, and counted again
+# at the next look at the stats (SyroMusic.listening.stats).
+TALLY_OF = {Song: (ListenTally, "song"), Album: (ListenAlbumTally, "album"), Artist: (ListenArtistTally, "artist")}
+
+
+def _uniques_go_stale(sender, instance, **kwargs):
+    tally, field = TALLY_OF[sender]
+    listeners = tally.objects.filter(**{field: instance}, listens__gt=0).values("user_id")
+    Profile.objects.filter(user_id__in=listeners).exclude(listen_uniques={}).update(listen_uniques={})
+
+
 def connect():
     for model in AREA_OF:
         post_save.connect(_changed, sender=model, dispatch_uid=f"syro-bump-save-{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"syro-bump-delete-{model.__name__}")
     m2m_changed.connect(_album_genres_changed, sender=Album.genres.through, dispatch_uid="syro-bump-album-genres")
+    for model in TALLY_OF:
+        pre_delete.connect(_uniques_go_stale, sender=model, dispatch_uid=f"syro-uniques-{model.__name__}")

@@ -208,6 +208,7 @@ def seed(conn, small):
                 HAVING COUNT(*) FILTER (WHERE counted) > 0 OR SUM(heard_ms) > 0
             """)
         timings["tallies"] = time.monotonic() - step
+        _seed_profiles(conn, [tally, album_tally, artist_tally])
         step = time.monotonic()
         _restore(conn, saved)
         timings["indexes"] = time.monotonic() - step
@@ -220,6 +221,25 @@ def seed(conn, small):
     log(f"seeded {facts['listens']:,} listens, {facts['days']:,} days, {facts['tallies']:,} tallies in "
         f"{facts['seconds']:.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in timings.items())})")
     return facts
+
+
+def _seed_profiles(conn, tallies):
+    """Each listener's profile with its unique counts over all time (what record keeps), nothing pending and
+    no 12 months' window."""
+    from SyroMusic.models import Profile
+
+    profile = Profile._meta.db_table
+    counts = [f'(SELECT user_id, COUNT(*) AS n FROM "{table}" WHERE month = 0 AND listens > 0 GROUP BY user_id) AS c{i}'
+              for i, table in enumerate(tallies)]
+    conn.execute(f"""
+        INSERT INTO "{profile}" (user_id, bio, is_public, time_zone, stats_public, listens_window, pending_listens,
+                                 listen_uniques)
+        SELECT c0.user_id, '', true, 'UTC', false, 0, '[]'::jsonb,
+               jsonb_build_object('0', jsonb_build_array(c0.n, COALESCE(c1.n, 0), COALESCE(c2.n, 0)))
+        FROM {counts[0]} LEFT JOIN {counts[1]} ON c1.user_id = c0.user_id LEFT JOIN {counts[2]} ON c2.user_id = c0.user_id
+        ON CONFLICT (user_id) DO UPDATE SET listen_uniques = excluded.listen_uniques, listens_window = 0,
+                                            pending_listens = '[]'::jsonb
+    """)
 
 
 def _seed_months(conn, day, month_table):
@@ -334,6 +354,15 @@ def check(small):
                 expected_window[(kind, thing)] = (before[0] + count, before[1] + heard)
         if stored_window != expected_window:
             raise RuntimeError(f"{name}: the 12 months' window ({window}) differs from its months' tallies")
+        uniques = Profile.of(user).listen_uniques
+        expected_uniques = {"0": [sum(1 for (k, month, _), (count, _) in tallies.items() if k == kind and month == 0
+                                      and count > 0) for kind in record.TALLIES]}
+        if window:
+            expected_uniques[str(-window)] = [
+                sum(1 for (k, _), (count, _) in stored_window.items() if k == kind and count > 0) for kind in record.TALLIES
+            ]
+        if uniques != expected_uniques:
+            raise RuntimeError(f"{name}: the profile's unique counts {uniques} differ from the tallies' {expected_uniques}")
         expected_days = {d: (v[0], v[1], v[2]) for d, v in rollup.days.items() if v[0] or v[1]}
         expected_tallies = {
             (kind, *key): (v[0], v[1]) for kind, table in rollup.tallies.items() for key, v in table.items() if v[0] or v[1]

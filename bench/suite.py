@@ -81,6 +81,8 @@ def parse_args(argv):
     parser.add_argument("--note", help="a sentence on this run's conditions, printed with the machine")
     parser.add_argument("--listening-only", action="store_true",
                         help="seed what is missing, then measure only the listening rows (printed, not written)")
+    parser.add_argument("--no-popularity", action="store_true",
+                        help="with --listening-only: leave refresh_popularity out (minutes over 10 M listens)")
     args = parser.parse_args(argv)
     args.songs = args.songs or (3_000 if args.small else 1_000_000)
     args.runs = args.runs or (3 if args.small else 15)
@@ -658,8 +660,11 @@ def listening_section(args, bench, seeded):
     log("listening: checking the seeded rollups against record's")
     listening = {"seeded": seeded, "check": listens.check(args.small)}
     listening["rows"] = listens.rows(bench, args.small, max(args.runs, 20), gunicorn_workers())
-    log("listening: refresh_popularity over the listens")
-    listening["popularity"] = listens.popularity(args.small)
+    if args.listening_only and args.no_popularity:
+        listening["popularity"] = []
+    else:
+        log("listening: refresh_popularity over the listens")
+        listening["popularity"] = listens.popularity(args.small)
     return listening
 
 

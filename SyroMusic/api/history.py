@@ -1,6 +1,7 @@
 """/api/v1/me/listens/: record a batch of listens (the player), read your history in cursor pages, forget
 one or all. Private: only the listener reads or changes them."""
 
+import logging
 import re
 from datetime import UTC, datetime
 
@@ -25,6 +26,7 @@ MAX_PAGE_SIZE = 200
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 PAGE_SIZE_DIGITS = re.compile(r"[0-9]{1,4}")
 WEB_PLAYER = "SyroMusic web"
+logger = logging.getLogger(__name__)
 
 
 class ListenInSerializer(KnownFieldsOnly, serializers.Serializer):
@@ -62,6 +64,25 @@ class ListenBatchSerializer(KnownFieldsOnly, serializers.Serializer):
         child=ListenInSerializer(), min_length=1, max_length=MAX_BATCH,
         help_text=f"1 to {MAX_BATCH} listens. An error names the item by its index (0 = first).",
     )
+
+
+class FoldAfterAnswer(Response):
+    """The answer to a batch of listens, after which (its close(), called by the WSGI server once the answer
+    is sent) the listener's pending listens join the rollups: the player is not kept waiting for them. Should
+    that fail, nothing is lost: the next read of the rollups folds them first (record.fold)."""
+
+    def __init__(self, listener, data):
+        super().__init__(data)
+        self.listener = listener
+
+    def close(self):
+        try:
+            if self.listener is not None:
+                record.fold(self.listener)
+        except Exception:  # noqa: BLE001 - the answer is gone; the next read folds them
+            logger.exception("listens of %s not folded after the answer (the next read will)", self.listener)
+        finally:
+            super().close()
 
 
 class RecordedSerializer(serializers.Serializer):
@@ -198,8 +219,10 @@ def listens(request):
             for item in items
         ]
         # One batch comes from one client: the web player's listens are the player's, anything else the API's.
-        result = record.record(request.user, events, source=_source(items[0]["client"]))
-        return Response(
+        # The rollups take the new listens once the answer is sent (FoldAfterAnswer).
+        result = record.record(request.user, events, source=_source(items[0]["client"]), defer=True)
+        return FoldAfterAnswer(
+            request.user if result.listens else None,
             {
                 "recorded": [
                     {"client_id": listen.client_id, "id": listen.pk, "counted": listen.counted}

@@ -39,6 +39,8 @@ LISTEN_FACTS = ("song_id", "album_id", "artist_id", "started_at", "heard_ms", "c
 CAP_SLACK_MS = 1_000
 # Rows written per statement when rebuilding.
 BATCH = 5_000
+# Listens that may wait for fold() (record(defer=True)); past it, a batch adds them all at once.
+MAX_PENDING = 1_000
 # Rows per INSERT … ON CONFLICT statement (5 parameters each: well under SQLite's limit).
 UPSERT_ROWS = 500
 # The tallies: what each counts listens of (the song, and the album and artist the listen was of).
@@ -144,10 +146,12 @@ class Rollup:
                     tally[0] += sign * int(listen.counted)
                     tally[1] += sign * listen.heard_ms
 
-    def apply(self, user):
+    def apply(self, user, profile, saving=()):
         """Add this rollup to the stored one (the caller holds the listener's lock). Days: read the rows it
         touches and write the sums back (one upsert); tallies: one INSERT … ON CONFLICT DO UPDATE that adds,
-        per table. Rows that fall to nothing are deleted."""
+        per table. Rows that fall to nothing are deleted. The profile's unique counts follow the all-time and
+        window rows that gain their first listen or lose their last; it is saved with them and the fields
+        named in `saving`."""
         if self.days:
             keys = {month_key(day) for day in self.days}
             start, end = month_days(min(keys))[0], month_days(max(keys))[1]
@@ -176,11 +180,21 @@ class Rollup:
                     list(MONTH_FIELDS))
             if keys - months.keys():
                 ListenMonth.objects.filter(user=user, month__in=list(keys - months.keys())).delete()
-        for kind, model in TALLIES.items():
+        counted = {ListenTally.ALL_TIME, -self.window} if self.window else {ListenTally.ALL_TIME}
+        uniques = {str(period): list(profile.listen_uniques.get(str(period), [0, 0, 0])) for period in counted}
+        changed = False
+        for index, (kind, model) in enumerate(TALLIES.items()):
             changes = [(month, thing, *change) for (month, thing), change in self.tallies[kind].items() if any(change)]
-            _add_to_tallies(model, kind, user.pk, changes)
+            for period, delta in _add_to_tallies(model, kind, user.pk, changes, counted).items():
+                uniques[str(period)][index] += delta
+                changed = changed or bool(delta)
             if any(listens < 0 or heard < 0 for _, _, listens, heard in changes):
                 model.objects.filter(user=user, listens=0, heard_ms=0).delete()
+        if changed:
+            profile.listen_uniques = {**profile.listen_uniques, **uniques}
+            saving = [*saving, "listen_uniques"]
+        if saving:
+            profile.save(update_fields=list(saving))
 
 
 def _upsert(model, rows, unique_fields, update_fields):
@@ -194,33 +208,69 @@ def _upsert(model, rows, unique_fields, update_fields):
         )
 
 
-def _add_to_tallies(model, kind, user_id, changes):
-    """Add (month, id, listens, heard_ms) to the tally rows, creating the missing ones."""
+def _add_to_tallies(model, kind, user_id, changes, counted=()):
+    """Add (month, id, listens, heard_ms) to the tally rows, creating the missing ones. Returns, for each
+    period in `counted`, how many more rows have a listen than before (a row's first listen: +1; its last one
+    taken away: -1)."""
+    deltas = dict.fromkeys(counted, 0)
+    if not changes:
+        return deltas
     quote = connection.ops.quote_name
     table, column = quote(model._meta.db_table), quote(f"{kind}_id")
+    insert = f'INSERT INTO {table} ("user_id", "month", {column}, "listens", "heard_ms") '
+    add = (
+        f' ON CONFLICT ("user_id", "month", {column}) DO UPDATE SET'
+        f' "listens" = {table}."listens" + excluded."listens",'
+        f' "heard_ms" = {table}."heard_ms" + excluded."heard_ms"'
+        f' RETURNING "month", {column}, "listens"'
+    )
+    added = {(month, thing): listens for month, thing, listens, _ in changes}
+    returned = []
     with connection.cursor() as cursor:
-        for start in range(0, len(changes), UPSERT_ROWS):
-            chunk = changes[start : start + UPSERT_ROWS]
-            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+        if connection.vendor == "postgresql":
+            # One array a column: five parameters whatever the batch (psycopg takes longer to split a
+            # statement of hundreds of placeholders than PostgreSQL takes to run it).
+            months, things, listens, heard = (list(values) for values in zip(*changes, strict=True))
             cursor.execute(
-                f'INSERT INTO {table} ("user_id", "month", {column}, "listens", "heard_ms") VALUES {values}'
-                f' ON CONFLICT ("user_id", "month", {column}) DO UPDATE SET'
-                f' "listens" = {table}."listens" + excluded."listens",'
-                f' "heard_ms" = {table}."heard_ms" + excluded."heard_ms"',
-                [value for row in chunk for value in (user_id, *row)],
+                insert + "SELECT %s, * FROM unnest(%s::integer[], %s::bigint[], %s::integer[], %s::bigint[])" + add,
+                [user_id, months, things, listens, heard],
             )
+            returned = cursor.fetchall()
+        else:
+            for start in range(0, len(changes), UPSERT_ROWS):
+                chunk = changes[start : start + UPSERT_ROWS]
+                cursor.execute(
+                    insert + "VALUES " + ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk)) + add,
+                    [value for row in chunk for value in (user_id, *row)],
+                )
+                returned += cursor.fetchall()
+    for month, thing, listens in returned:
+        if month in deltas:
+            change = added[(month, thing)]
+            if change > 0 and listens == change:
+                deltas[month] += 1
+            elif change < 0 and listens == 0:
+                deltas[month] -= 1
+    return deltas
 
 
 def _lock(user):
-    """The listener's profile, locked until the transaction ends: their listens change one writer at a time."""
+    """The listener's profile, locked until the transaction ends: their listens change one writer at a time.
+    It becomes the user's cached profile too, so that stats read after a change in the same request (or
+    test) see what the change left (pending listens, unique counts, the window)."""
     profile, _ = Profile.objects.select_for_update().get_or_create(user=user)
+    Profile.user.field.remote_field.set_cached_value(user, profile)
     return profile
 
 
 @transaction.atomic
-def record(user, events, *, source=Listen.Source.PLAYER):
+def record(user, events, *, source=Listen.Source.PLAYER, defer=False):
     """Record a batch of events for `user`: new ones are saved and added to the rollups; ids seen before
-    are duplicates; events of songs not (or no longer) in the catalogue are skipped with a reason."""
+    are duplicates; events of songs not (or no longer) in the catalogue are skipped with a reason.
+
+    `defer`: the new listens only join the listener's pending ones (Profile.pending_listens), for fold() to
+    add to the rollups later (the API does, once its answer is sent); any read of the rollups folds first, so
+    they are exact whenever read. Past MAX_PENDING waiting listens, they are added at once."""
     result = Recorded()
     events = list(events)
     if not events:
@@ -261,11 +311,38 @@ def record(user, events, *, source=Listen.Source.PLAYER):
     if not new:
         return result
     result.listens = Listen.objects.bulk_create(new)
+    if defer and len(profile.pending_listens) + len(new) <= MAX_PENDING:
+        profile.pending_listens = [*profile.pending_listens, *(listen.pk for listen in new)]
+        profile.save(update_fields=["pending_listens"])
+        return result
     rollup = Rollup(profile.zone, profile.listens_window)
+    saving = _fold_into(rollup, user, profile)
     for listen in new:
         rollup.add(listen)
-    rollup.apply(user)
+    rollup.apply(user, profile, saving)
     return result
+
+
+@transaction.atomic
+def fold(user):
+    """Add the listener's pending listens (recorded with defer=True) to the rollups. Returns the profile."""
+    profile = _lock(user)
+    if profile.pending_listens:
+        rollup = Rollup(profile.zone, profile.listens_window)
+        rollup.apply(user, profile, _fold_into(rollup, user, profile))
+    return profile
+
+
+def _fold_into(rollup, user, profile):
+    """Add the pending listens to `rollup` and mark none pending (the caller holds the lock and applies the
+    rollup, which saves the profile's fields this returns). A pending listen forgotten since is no longer
+    there, and was never in the rollups."""
+    if not profile.pending_listens:
+        return []
+    for listen in Listen.objects.filter(user=user, pk__in=profile.pending_listens).only(*LISTEN_FACTS):
+        rollup.add(listen)
+    profile.pending_listens = []
+    return ["pending_listens"]
 
 
 @transaction.atomic
@@ -278,9 +355,14 @@ def forget(user, listen_ids):
         return 0
     Listen.objects.filter(pk__in=[listen.pk for listen in gone]).delete()
     rollup = Rollup(profile.zone, profile.listens_window)
+    # A pending listen deleted here was never in the rollups: nothing to take away for it. The other
+    # pending ones are added first.
+    pending = set(profile.pending_listens)
+    saving = _fold_into(rollup, user, profile)
     for listen in gone:
-        rollup.add(listen, sign=-1)
-    rollup.apply(user)
+        if listen.pk not in pending:
+            rollup.add(listen, sign=-1)
+    rollup.apply(user, profile, saving)
     return len(gone)
 
 
@@ -290,9 +372,9 @@ def forget_all(user):
     profile = _lock(user)
     ListenDay.objects.filter(user=user).delete()
     ListenMonth.objects.filter(user=user).delete()
-    if profile.listens_window:
-        profile.listens_window = 0
-        profile.save(update_fields=["listens_window"])
+    if profile.listens_window or profile.pending_listens or profile.listen_uniques:
+        profile.listens_window, profile.pending_listens, profile.listen_uniques = 0, [], {}
+        profile.save(update_fields=["listens_window", "pending_listens", "listen_uniques"])
     for model in TALLIES.values():
         model.objects.filter(user=user).delete()
     return Listen.objects.filter(user=user).delete()[0]
@@ -304,18 +386,23 @@ def change_time_zone(user, name):
     validate_time_zone(name)
     profile = _lock(user)
     changed = profile.time_zone != name
+    if changed and profile.pending_listens:
+        # All time does not move with the zone and is kept as it is: the pending listens join it first.
+        rollup = Rollup(profile.zone, profile.listens_window)
+        rollup.apply(user, profile, _fold_into(rollup, user, profile))
     profile.time_zone = name
     profile.save(update_fields=["time_zone"])
     if changed:
-        rebuild(user, profile.zone, all_time=False)
+        profile.listen_uniques = rebuild(user, profile.zone, all_time=False)
         profile.listens_window = 0
     return profile
 
 
 def rebuild(user, zone, *, all_time=True):
     """The listener's rollups computed afresh from their listens (the caller holds the lock). The 12 months'
-    window is dropped: the next stats of the last 12 months build it again (build_window)."""
-    Profile.objects.filter(user=user).update(listens_window=0)
+    window is dropped: the next stats of the last 12 months build it again (build_window). Returns the
+    profile's unique counts, saved."""
+    Profile.objects.filter(user=user).update(listens_window=0, pending_listens=[])
     ListenDay.objects.filter(user=user).delete()
     ListenMonth.objects.filter(user=user).delete()
     for model in TALLIES.values():
@@ -346,6 +433,11 @@ def rebuild(user, zone, *, all_time=True):
             ],
             batch_size=BATCH,
         )
+    uniques = {str(ListenTally.ALL_TIME): [
+        model.objects.filter(user=user, month=ListenTally.ALL_TIME, listens__gt=0).count() for model in TALLIES.values()
+    ]}
+    Profile.objects.filter(user=user).update(listen_uniques=uniques)
+    return uniques
 
 
 @transaction.atomic
@@ -355,6 +447,9 @@ def build_window(user, last):
     profile = _lock(user)
     if profile.listens_window == last:
         return profile
+    if profile.pending_listens:
+        rollup = Rollup(profile.zone, profile.listens_window)
+        rollup.apply(user, profile, _fold_into(rollup, user, profile))
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         for kind, model in TALLIES.items():
@@ -366,7 +461,30 @@ def build_window(user, last):
                 f' WHERE "user_id" = %s AND "month" >= %s AND "month" <= %s GROUP BY "user_id", {column}',
                 [-last, user.pk, months_before(last, WINDOW_MONTHS - 1), last],
             )
+    all_time = str(ListenTally.ALL_TIME)
+    profile.listen_uniques = {
+        all_time: profile.listen_uniques.get(all_time, [0, 0, 0]),
+        str(-last): [model.objects.filter(user=user, month=-last, listens__gt=0).count() for model in TALLIES.values()],
+    }
     profile.listens_window = last
-    profile.save(update_fields=["listens_window"])
+    profile.save(update_fields=["listens_window", "listen_uniques"])
+    return profile
+
+
+@transaction.atomic
+def count_uniques(user, period):
+    """Count the listener's songs, albums and artists with a listen in `period` (all time, or the 12 months'
+    window) afresh from the tallies, where the profile lost them (a song, album or artist left the catalogue:
+    see SyroMusic.signals). Returns the profile."""
+    profile = _lock(user)
+    if str(period) not in profile.listen_uniques:
+        if profile.pending_listens:
+            rollup = Rollup(profile.zone, profile.listens_window)
+            rollup.apply(user, profile, _fold_into(rollup, user, profile))
+        profile.listen_uniques = {
+            **profile.listen_uniques,
+            str(period): [model.objects.filter(user=user, month=period, listens__gt=0).count() for model in TALLIES.values()],
+        }
+        profile.save(update_fields=["listen_uniques"])
     return profile
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from SyroMusic.models import Album, Artist, Listen, ListenDay, ListenMonth, ListenTally, Profile, Song
 
-from .record import HOURS, TALLIES, build_window, month_days, month_key
+from .record import HOURS, TALLIES, build_window, count_uniques, fold, month_days, month_key
 
 RANGES = {"7d": "Last 7 days", "30d": "Last 30 days", "12m": "Last 12 months", "all": "All time"}
 DEFAULT_RANGE = "30d"
@@ -155,6 +155,9 @@ def stats_for(user, range, *, today=None):
     """The listener's stats over `range` (one of RANGES), in their time zone. Three queries: the profile
     (none when loaded with the user), their months with their recent days, and the ranking."""
     profile = Profile.of(user)
+    if profile.pending_listens:
+        # Listens recorded since the rollups were last brought up to date (record(defer=True)): in first.
+        profile = fold(user)
     zone = profile.zone
     today = today or timezone.now().astimezone(zone).date()
     start = range_start(range, today)
@@ -170,12 +173,18 @@ def stats_for(user, range, *, today=None):
     stats.ever_listened = True
     if range == "12m" and profile.listens_window != month_key(today):
         # The tallies' window of these 12 months, once a month (then kept by record): see ListenTally.
-        build_window(user, month_key(today))
+        profile = build_window(user, month_key(today))
     _add_totals(stats, months, days)
     stats.current_streak = _current_streak(months, days, since, today)
     stats.longest_streak = _longest_streak(months)
     month_totals = {key: (month.listens, month.heard_ms) for key, month in months.items()}
     _add_ranking(stats, user, zone, month_totals)
+    if range in ("12m", "all"):
+        # Kept with the tallies they count (record): no need to count the rows on every view.
+        period = ListenTally.ALL_TIME if range == "all" else -month_key(today)
+        if str(period) not in profile.listen_uniques:
+            profile = count_uniques(user, period)
+        stats.unique_songs, stats.unique_albums, stats.unique_artists = profile.listen_uniques[str(period)]
     return stats
 
 
@@ -330,8 +339,8 @@ def _ranking(user_id, range, start, zone, month_keys):
     Each part reads only what it needs, by index, so the heaviest listener's stats cost about what a
     light one's do:
     - all time and 12 months: the tenth-highest count of listens in the all-time tally or the 12 months'
-      window (ten index entries) bounds the rows that can be among the first ten; how many there are is
-      counted in the index;
+      window (ten index entries) bounds the rows that can be among the first ten (how many there are, the
+      profile keeps);
     - 7 and 30 days: the range's own listens (the listener's newest, by index), read once;
     - each month's top song and artist: that month's highest count (one index entry), then its rows.
     Only the rows that can still be among the first ten (RANK() <= 10 by listens and time heard: ties at
@@ -340,6 +349,7 @@ def _ranking(user_id, range, start, zone, month_keys):
     listens = quote(Listen._meta.db_table)
     songs, albums, artists = (quote(model._meta.db_table) for model in (Song, Album, Artist))
     tallies = {kind: quote(model._meta.db_table) for kind, model in TALLIES.items()}
+    months = quote(ListenMonth._meta.db_table)
     sql = _Sql()
     # All time's tally rows, or the window's of the last 12 months (up to the current month, the last key).
     period = ListenTally.ALL_TIME if range == "all" else -month_keys[-1]
@@ -358,9 +368,7 @@ def _ranking(user_id, range, start, zone, month_keys):
         """The rows of the range that can still be among the first ten, with how many there are in all."""
         column, tally = f"{kind}_id", tallies[kind]
         if range in ("all", "12m"):
-            total = sql(
-                f"(SELECT COUNT(*) FROM {tally} WHERE user_id = %s AND month = %s AND listens > 0)", user_id, period
-            )
+            total = "0"  # the profile keeps how many there are (stats_for)
             source = sql(
                 f"SELECT {column} AS id, listens, heard_ms AS heard FROM {tally} WHERE user_id = %s AND month = %s"
                 f" AND listens >= COALESCE((SELECT listens FROM {tally} WHERE user_id = %s AND month = %s"
@@ -382,11 +390,12 @@ def _ranking(user_id, range, start, zone, month_keys):
     def month_candidates(kind):
         """The first of each month (ties kept): the month's highest count of listens, then its rows."""
         column, tally = f"{kind}_id", tallies[kind]
-        each_month = " UNION ALL ".join(f"SELECT {int(key)} AS month" for key in month_keys)
+        # The listener's months (ListenMonth) from the first of the 12: a month without one has no listens.
         best = sql(
             f"SELECT wanted.month, (SELECT MAX(x.listens) FROM {tally} x WHERE x.user_id = %s"
-            f" AND x.month = wanted.month) AS most FROM ({each_month}) AS wanted",
-            user_id,
+            f" AND x.month = wanted.month) AS most FROM {months} wanted WHERE wanted.user_id = %s"
+            f" AND wanted.month >= %s AND wanted.month <= %s",
+            user_id, user_id, month_keys[0], month_keys[-1],
         )
         return sql(
             f"SELECT month, id, listens, heard FROM (SELECT t.month, t.{column} AS id, t.listens,"

@@ -32,6 +32,19 @@ def fill_months(apps, schema_editor):
     ListenMonth.objects.bulk_create(batch)
 
 
+def fill_uniques(apps, schema_editor):
+    """Every listener's unique counts over all time, from their all-time tallies."""
+    Profile = apps.get_model("SyroMusic", "Profile")
+    counts = {}
+    for index, name in enumerate(("ListenTally", "ListenAlbumTally", "ListenArtistTally")):
+        tally = apps.get_model("SyroMusic", name)
+        rows = tally.objects.filter(month=0, listens__gt=0).values("user_id").annotate(n=models.Count("id"))
+        for row in rows.values_list("user_id", "n"):
+            counts.setdefault(row[0], [0, 0, 0])[index] = row[1]
+    for user_id, uniques in counts.items():
+        Profile.objects.update_or_create(user_id=user_id, defaults={"listen_uniques": {"0": uniques}})
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -119,5 +132,18 @@ class Migration(migrations.Migration):
             name='month',
             field=models.IntegerField(help_text="YYYYMM in the listener's time zone; 0 for all time; -YYYYMM for the 12 months up to YYYYMM."),
         ),
+        migrations.AddField(
+            model_name='profile',
+            name='pending_listens',
+            field=models.JSONField(default=list, editable=False, help_text='Ids of listens recorded but not yet added to the rollups: record.fold adds them, before any read.'),
+        ),
+
+        migrations.AddField(
+            model_name='profile',
+            name='listen_uniques',
+            field=models.JSONField(default=dict, editable=False, help_text='Songs, albums and artists with a counted listen: {"0": [songs, albums, artists]} over all time, {"-YYYYMM": [...]} in the 12 months\' window. Kept by record with the tallies.'),
+        ),
+
         migrations.RunPython(fill_months, migrations.RunPython.noop),
+        migrations.RunPython(fill_uniques, migrations.RunPython.noop),
     ]

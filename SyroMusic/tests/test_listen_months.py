@@ -9,7 +9,7 @@ import pytest
 
 from SyroMusic.listening import record
 from SyroMusic.listening.stats import stats_for
-from SyroMusic.models import ListenDay, ListenMonth
+from SyroMusic.models import ListenDay, ListenMonth, Profile
 
 from .factories import make_song, make_user
 
@@ -231,7 +231,36 @@ def test_the_window_equals_its_months_after_random_records_and_forgets(song, see
             ids = list(user.listens.values_list("pk", flat=True))
             record.forget(user, [rng.choice(ids)])
         assert window_rows(user) == summed_window(user, 202611)
+        uniques = Profile.objects.get(user=user).listen_uniques
+        assert uniques["-202611"] == [
+            sum(1 for (k, _, _), (listens, _) in window_rows(user).items() if k == kind and listens > 0)
+            for kind in ("song", "album", "artist")
+        ]
     stats = stats_for(user, "12m", today=today)
     assert stats.listens == sum(
         1 for listen in user.listens.all() if listen.counted and listen.started_at.date() >= datetime.date(2025, 12, 1)
     )
+
+
+@pytest.mark.parametrize("leaving", ["song", "album", "artist"])
+def test_the_unique_counts_follow_a_song_album_or_artist_leaving_the_catalogue(leaving, django_assert_num_queries):
+    user = make_user()
+    stay, go = make_song(duration_ms=200_000), make_song(duration_ms=200_000)  # each its own album and artist
+    listen_on(user, stay, [datetime.date(2026, 11, 20)])
+    listen_on(user, go, [datetime.date(2026, 11, 21)])
+    today = datetime.date(2026, 11, 25)
+    assert stats_for(user, "12m", today=today).unique_songs == 2
+    assert Profile.objects.get(user=user).listen_uniques == {"0": [2, 2, 2], "-202611": [2, 2, 2]}
+    if leaving == "artist":  # an artist leaves only once their albums are gone (PROTECT)
+        go.album.delete()
+        assert Profile.objects.get(user=user).listen_uniques == {}
+        stats_for(type(user).objects.get(pk=user.pk), "all", today=today)  # counted again: 1 song, 1 album
+    {"song": go, "album": go.album, "artist": go.artist}[leaving].delete()
+    assert Profile.objects.get(user=user).listen_uniques == {}  # dropped: counted again at the next look
+    fresh = type(user).objects.select_related("profile").get(pk=user.pk)
+    stats = stats_for(fresh, "all", today=today)
+    gone = {"song": (1, 2, 2), "album": (1, 1, 2), "artist": (1, 1, 1)}[leaving]
+    assert (stats.unique_songs, stats.unique_albums, stats.unique_artists) == gone
+    fresh = type(user).objects.select_related("profile").get(pk=user.pk)
+    with django_assert_num_queries(2):  # counted once: the months and days, the ranking
+        assert stats_for(fresh, "all", today=today).unique_songs == 1

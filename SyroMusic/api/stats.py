@@ -14,6 +14,7 @@ from rest_framework.reverse import reverse
 
 from SyroMusic.listening.stats import DEFAULT_RANGE, RANGES, WEEKDAYS, range_error, stats_for
 from SyroMusic.models import Profile
+from SyroMusic.web.links import url_maker
 
 
 class NamedSerializer(serializers.Serializer):
@@ -80,33 +81,42 @@ class StatsSerializer(serializers.Serializer):
     months = MonthSerializer(many=True, help_text="The last 12 calendar months, oldest first, whatever the range.")
 
 
-def _ref(request, kind, id, **fields):
+def _links(request):
+    """Each kind's API address and page as functions of an id, each reversed once for the whole answer (a
+    heavy listener's answer links over 200 of them)."""
     return {
-        "id": id,
-        "url": reverse(f"api:{kind}-detail", args=[id], request=request),
-        "web_url": request.build_absolute_uri(reverse(f"music:{kind}-detail", args=[id])),
-        **fields,
+        kind: (
+            url_maker(lambda id, kind=kind: reverse(f"api:{kind}-detail", args=[id], request=request)),
+            url_maker(lambda id, kind=kind: request.build_absolute_uri(reverse(f"music:{kind}-detail", args=[id]))),
+        )
+        for kind in ("song", "album", "artist")
     }
 
 
-def _artist(request, ranked):
-    return _ref(request, "artist", ranked.artist_id, name=ranked.artist_name)
+def _ref(links, kind, id, **fields):
+    url, web_url = links[kind]
+    return {"id": id, "url": url(id), "web_url": web_url(id), **fields}
 
 
-def _ranked(request, ranked):
+def _artist(links, ranked):
+    return _ref(links, "artist", ranked.artist_id, name=ranked.artist_name)
+
+
+def _ranked(links, ranked):
     counts = {"listens": ranked.listens, "minutes": ranked.minutes}
     if ranked.kind == "artist":
-        return _ref(request, "artist", ranked.id, name=ranked.name, **counts)
+        return _ref(links, "artist", ranked.id, name=ranked.name, **counts)
     if ranked.kind == "album":
-        return _ref(request, "album", ranked.id, title=ranked.name, artist=_artist(request, ranked), **counts)
+        return _ref(links, "album", ranked.id, title=ranked.name, artist=_artist(links, ranked), **counts)
     return _ref(
-        request, "song", ranked.id, title=ranked.name, artist=_artist(request, ranked),
-        album=_ref(request, "album", ranked.album_id, title=ranked.album_title), **counts,
+        links, "song", ranked.id, title=ranked.name, artist=_artist(links, ranked),
+        album=_ref(links, "album", ranked.album_id, title=ranked.album_title), **counts,
     )
 
 
 def stats_body(request, person, range):
     stats = stats_for(person, range)
+    links = _links(request)
     return {
         "username": person.get_username(),
         "range": stats.range,
@@ -124,17 +134,17 @@ def stats_body(request, person, range):
         "weekdays": stats.weekdays,
         "most_active_hour": stats.most_active_hour,
         "most_active_weekday": stats.most_active_weekday_name,
-        "top_songs": [_ranked(request, song) for song in stats.top_songs],
-        "top_albums": [_ranked(request, album) for album in stats.top_albums],
-        "top_artists": [_ranked(request, artist) for artist in stats.top_artists],
+        "top_songs": [_ranked(links, song) for song in stats.top_songs],
+        "top_albums": [_ranked(links, album) for album in stats.top_albums],
+        "top_artists": [_ranked(links, artist) for artist in stats.top_artists],
         "months": [
             {
                 "month": f"{month.first_day:%Y-%m}",
                 "minutes": month.minutes,
                 "listens": month.listens,
-                "top_artist": _ref(request, "artist", month.top_artist.id, name=month.top_artist.name)
+                "top_artist": _ref(links, "artist", month.top_artist.id, name=month.top_artist.name)
                 if month.top_artist else None,
-                "top_song": _ranked(request, month.top_song) if month.top_song else None,
+                "top_song": _ranked(links, month.top_song) if month.top_song else None,
             }
             for month in stats.months
         ],

@@ -14,6 +14,7 @@ from SyroMusic.listening.stats import DEFAULT_RANGE, RANGES, stats_for
 from SyroMusic.models import Profile
 
 from . import charts
+from .stats_text import stats_rows
 
 
 @login_required
@@ -47,6 +48,7 @@ def _stats_page(request, person):
         "hours_chart": charts.hours_chart(stats),
         "weekdays_chart": charts.weekdays_chart(stats),
         "months_chart": charts.months_chart(stats),
+        **stats_rows(stats),
     }
     response = render(request, "syromusic/stats.html", context)
     patch_vary_headers(response, ["Cookie"])

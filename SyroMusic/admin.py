@@ -498,6 +498,15 @@ class ProfileAdmin(admin.ModelAdmin):
     # on their profile, never a plain save here.
     readonly_fields = ["time_zone"]
 
+    def save_model(self, request, obj, form, change):
+        # Only what the form changed: the row's other fields (pending listens, unique counts, the 12 months'
+        # window) are SyroMusic.listening.record's, and may have moved since the form was read.
+        obj.save(update_fields=form.changed_data if change else None)
+
+    def has_delete_permission(self, request, obj=None):
+        # A profile holds the listens still waiting for the rollups: it goes only with its user.
+        return False
+
 
 @admin.register(Follow)
 class FollowAdmin(admin.ModelAdmin):

@@ -41,6 +41,7 @@ from .models import (
     Song,
     make_slug,
     make_sort_name,
+    no_listen_uniques,
 )
 from .search import search_indexes_set_aside
 
@@ -138,7 +139,7 @@ def demo_catalogue_seed(*, sizes, seed=1, batch_size=5000, flush=False, progress
             writer.flush(CATALOGUE_MODELS)
             # The listens are gone and their ids start again: no listener waits for any to be added to
             # rollups, and no 12 months' window is built any more.
-            Profile.objects.update(pending_listens=[], listens_window=0, listen_uniques={})
+            Profile.objects.update(pending_listens=[], listens_window=0, listen_uniques=no_listen_uniques())
         with search_indexes_set_aside([Artist, Album, Song, Playlist]):
             writer.write_genres()
             writer.write_artists(sizes)

@@ -808,6 +808,11 @@ def available_time_zones():
 _TIME_ZONES = None
 
 
+def no_listen_uniques():
+    """A new profile's unique counts: none heard yet, known (an empty dict would mean "count them again")."""
+    return {"0": [0, 0, 0]}
+
+
 class Profile(models.Model):
     """What a listener tells about themselves. A user without one has the defaults."""
 
@@ -833,7 +838,7 @@ class Profile(models.Model):
         help_text="Ids of listens recorded but not yet added to the rollups: record.fold adds them, before any read.",
     )
     listen_uniques = models.JSONField(
-        default=dict, editable=False,
+        default=no_listen_uniques, editable=False,
         help_text='Songs, albums and artists with a counted listen: {"0": [songs, albums, artists]} over all time, '
         '{"-YYYYMM": [...]} in the 12 months\' window. Kept by record with the tallies.',
     )

@@ -24,6 +24,7 @@ from SyroMusic.models import (
     ListenTally,
     Profile,
     Song,
+    no_listen_uniques,
     validate_time_zone,
 )
 
@@ -180,8 +181,11 @@ class Rollup:
                     list(MONTH_FIELDS))
             if keys - months.keys():
                 ListenMonth.objects.filter(user=user, month__in=list(keys - months.keys())).delete()
-        counted = {ListenTally.ALL_TIME, -self.window} if self.window else {ListenTally.ALL_TIME}
-        uniques = {str(period): list(profile.listen_uniques.get(str(period), [0, 0, 0])) for period in counted}
+        # Only counts the profile holds move: a count dropped (a song, album or artist left the catalogue,
+        # SyroMusic.signals) is not known, and waits to be counted afresh (count_uniques), never started at 0.
+        periods = {ListenTally.ALL_TIME, -self.window} if self.window else {ListenTally.ALL_TIME}
+        counted = {period for period in periods if str(period) in profile.listen_uniques}
+        uniques = {str(period): list(profile.listen_uniques[str(period)]) for period in counted}
         changed = False
         for index, (kind, model) in enumerate(TALLIES.items()):
             changes = [(month, thing, *change) for (month, thing), change in self.tallies[kind].items() if any(change)]
@@ -372,8 +376,8 @@ def forget_all(user):
     profile = _lock(user)
     ListenDay.objects.filter(user=user).delete()
     ListenMonth.objects.filter(user=user).delete()
-    if profile.listens_window or profile.pending_listens or profile.listen_uniques:
-        profile.listens_window, profile.pending_listens, profile.listen_uniques = 0, [], {}
+    if profile.listens_window or profile.pending_listens or profile.listen_uniques != no_listen_uniques():
+        profile.listens_window, profile.pending_listens, profile.listen_uniques = 0, [], no_listen_uniques()
         profile.save(update_fields=["listens_window", "pending_listens", "listen_uniques"])
     for model in TALLIES.values():
         model.objects.filter(user=user).delete()
@@ -463,7 +467,7 @@ def build_window(user, last):
             )
     all_time = str(ListenTally.ALL_TIME)
     profile.listen_uniques = {
-        all_time: profile.listen_uniques.get(all_time, [0, 0, 0]),
+        **({all_time: profile.listen_uniques[all_time]} if all_time in profile.listen_uniques else {}),
         str(-last): [model.objects.filter(user=user, month=-last, listens__gt=0).count() for model in TALLIES.values()],
     }
     profile.listens_window = last

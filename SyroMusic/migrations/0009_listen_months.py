@@ -6,6 +6,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+import SyroMusic.models
+
 
 def fill_months(apps, schema_editor):
     """Every listener's months, from their days (the days are exact; so are the months made from them)."""
@@ -141,7 +143,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='profile',
             name='listen_uniques',
-            field=models.JSONField(default=dict, editable=False, help_text='Songs, albums and artists with a counted listen: {"0": [songs, albums, artists]} over all time, {"-YYYYMM": [...]} in the 12 months\' window. Kept by record with the tallies.'),
+            field=models.JSONField(default=SyroMusic.models.no_listen_uniques, editable=False, help_text='Songs, albums and artists with a counted listen: {"0": [songs, albums, artists]} over all time, {"-YYYYMM": [...]} in the 12 months\' window. Kept by record with the tallies.'),
         ),
 
         migrations.RunPython(fill_months, migrations.RunPython.noop),

@@ -264,3 +264,24 @@ def test_the_unique_counts_follow_a_song_album_or_artist_leaving_the_catalogue(l
     fresh = type(user).objects.select_related("profile").get(pk=user.pk)
     with django_assert_num_queries(2):  # counted once: the months and days, the ranking
         assert stats_for(fresh, "all", today=today).unique_songs == 1
+
+
+def test_counts_dropped_by_a_deletion_are_counted_again_not_restarted_by_the_next_listen_or_window(song):
+    user = make_user()
+    others = [make_song(duration_ms=200_000) for _ in range(3)]
+    listen_on(user, song, [datetime.date(2026, 11, 1)])
+    for n, other in enumerate(others):
+        listen_on(user, other, [datetime.date(2026, 11, 2 + n)])
+    today = datetime.date(2026, 11, 25)
+    assert stats_for(user, "all", today=today).unique_songs == 4
+    others[0].delete()  # the counts are dropped
+    fresh = make_song(duration_ms=200_000)
+    record.record(user, [record.Event("new", fresh.pk, noon(datetime.date(2026, 11, 20)), 150_000)], defer=True)
+    record.fold(user)  # the next listen, folded after the answer: no count restarted from 0
+    assert Profile.objects.get(user=user).listen_uniques == {}
+    stats_for(type(user).objects.get(pk=user.pk), "12m", today=today)  # the window: all time stays unknown
+    assert "0" not in Profile.objects.get(user=user).listen_uniques
+    stats = stats_for(type(user).objects.get(pk=user.pk), "all", today=today)
+    # The deleted song's album and artist are still there, with their listen.
+    assert (stats.unique_songs, stats.unique_albums, stats.unique_artists) == (4, 5, 5)
+    assert stats_for(type(user).objects.get(pk=user.pk), "12m", today=today).unique_songs == 4

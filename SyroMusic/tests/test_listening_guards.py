@@ -39,3 +39,27 @@ def test_the_admin_shows_a_profiles_time_zone_without_letting_staff_change_it_ar
     assert response.status_code == 200
     assert 'name="time_zone"' not in response.content.decode()
     assert "Europe/Paris" in response.content.decode()
+
+
+def test_an_admin_save_of_a_profile_keeps_what_record_wrote_since_the_form_was_read(admin_client, alice):
+    song = make_song(duration_ms=200_000)
+    record.record(alice, [record.Event("a", song.pk, dt.datetime(2025, 1, 1, 20, 0, tzinfo=dt.UTC), 150_000)])
+    profile = Profile.objects.get(user=alice)
+    url = f"/admin/SyroMusic/profile/{profile.pk}/change/"
+    assert admin_client.get(url).status_code == 200
+    # While the form is open, a batch comes in and waits for its fold.
+    waiting = record.record(
+        alice, [record.Event("b", song.pk, dt.datetime(2025, 1, 2, 20, 0, tzinfo=dt.UTC), 150_000)], defer=True
+    ).listens
+    response = admin_client.post(url, {"user": alice.pk, "bio": "Edited", "is_public": "on"})
+    assert response.status_code == 302
+    profile = Profile.objects.get(user=alice)
+    assert (profile.bio, profile.pending_listens, profile.listen_uniques) == (
+        "Edited", [waiting[0].pk], {"0": [1, 1, 1]}
+    )
+
+
+def test_the_admin_never_deletes_a_profile(admin_client, alice):
+    profile = Profile.objects.create(user=alice)
+    assert admin_client.get(f"/admin/SyroMusic/profile/{profile.pk}/delete/").status_code == 403
+    assert Profile.objects.filter(pk=profile.pk).exists()

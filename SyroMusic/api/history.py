@@ -219,10 +219,11 @@ def listens(request):
             for item in items
         ]
         # One batch comes from one client: the web player's listens are the player's, anything else the API's.
-        # The rollups take the new listens once the answer is sent (FoldAfterAnswer).
-        result = record.record(request.user, events, source=_source(items[0]["client"]), defer=True)
-        return FoldAfterAnswer(
-            request.user if result.listens else None,
+        # The rollups take the new listens before the answer. (Deferring them to the answer's close(), with
+        # FoldAfterAnswer, is built and tested but not switched on: under the test suite's live server on
+        # PostgreSQL a fold running after the answer met the end of the test's database.)
+        result = record.record(request.user, events, source=_source(items[0]["client"]))
+        return Response(
             {
                 "recorded": [
                     {"client_id": listen.client_id, "id": listen.pk, "counted": listen.counted}

@@ -58,7 +58,7 @@ def test_a_deferred_batch_waits_outside_the_rollups_until_folded(song):
     assert all_rollups(user) == rebuilt(user)
 
 
-def test_the_api_answers_before_folding_and_folds_once_the_answer_is_closed(song):
+def test_a_batch_posted_to_the_api_is_in_the_rollups_when_answered(song):
     user = make_user()
     response = logged_in(user, api=True).post(
         "/api/v1/me/listens/",
@@ -66,7 +66,7 @@ def test_the_api_answers_before_folding_and_folds_once_the_answer_is_closed(song
         format="json",
     )
     assert response.status_code == HTTPStatus.OK
-    # The test client, like a WSGI server, closed the answer: the listen is in the rollups now.
+    # The API adds at once (FoldAfterAnswer is not switched on): nothing waits.
     assert pending(user) == []
     assert ListenMonth.objects.get(user=user).listens == 1
     assert all_rollups(user) == rebuilt(user)

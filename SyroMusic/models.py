@@ -4,6 +4,7 @@ Rules the data must keep are database constraints; reads that pages, the API
 and the admin share are QuerySet methods named for what they load.
 """
 
+import secrets
 import zoneinfo
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import caching
+from . import caching, sealing
 from .text import CONTROL_CHARACTERS, first_control_character
 
 
@@ -829,6 +830,10 @@ class Profile(models.Model):
         "public listening stats", default=False,
         help_text="Others may see your listening stats on your profile. Your history itself stays private.",
     )
+    data_saver = models.BooleanField(
+        "data saver", default=False,
+        help_text="The web player streams a smaller copy (Opus at 96 kbps, made by the server) instead of the file.",
+    )
     listens_window = models.IntegerField(
         default=0, editable=False,
         help_text="The last month (YYYYMM) of the 12 the tallies' window rows (month -YYYYMM) add up; 0: none yet.",
@@ -1285,3 +1290,40 @@ class ListenArtistTally(models.Model):
 
     def __str__(self):
         return f"{self.user}, {self.month or 'all time'}: artist {self.artist_id} × {self.listens}"
+
+
+class AppPassword(models.Model):
+    """A password for one app (a phone's Subsonic client), made by the server, shown once, revoked by deleting it.
+
+    Never the account's own password: an app that leaks one leaks only that app's access. Subsonic's token
+    check needs the password itself (t = md5(password + salt)), so it is kept sealed (SyroMusic.sealing),
+    never in plain text; its sha256 (`digest`) finds it when an app sends it as an API key."""
+
+    # A listener's apps, at most: each try of a token checks them all.
+    MAX_PER_USER = 20
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="app_passwords")
+    name = models.CharField(max_length=100, validators=[refuse_control_characters],
+                            help_text='Which app or device uses it, e.g. "Phone (Symfonium)".')
+    sealed = models.TextField(help_text="The password, encrypted with the server's key.")
+    digest = models.CharField(max_length=64, unique=True, help_text="sha256 of the password: finds it as an API key.")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [one_line("name", "apppassword")]
+
+    def __str__(self):
+        return f"{self.name} ({self.user})"
+
+    @classmethod
+    def create(cls, user, name):
+        """A new app password for `user`: returns (the saved row, the password, shown this once)."""
+        plain = secrets.token_urlsafe(18)
+        row = cls.objects.create(user=user, name=name, sealed=sealing.seal(plain), digest=sealing.digest(plain))
+        return row, plain
+
+    def password(self):
+        """The password in plain text, for the token check (raises sealing.Unsealable if the key changed)."""
+        return sealing.unseal(self.sealed)

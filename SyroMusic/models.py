@@ -1136,9 +1136,13 @@ class Listen(models.Model):
 
     Source = ListenSource
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listens")
+    # No index of their own: listen_client_id_once and listen_user_recent_idx start with the user, and
+    # listen_song_idx is the song's (each index costs every recorded listen an insertion).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listens", db_index=False)
     # Null once the song left the catalogue: the event stays (the listener's minutes and days do not change).
-    song = models.ForeignKey(Song, on_delete=models.SET_NULL, null=True, blank=True, related_name="listens")
+    song = models.ForeignKey(
+        Song, on_delete=models.SET_NULL, null=True, blank=True, related_name="listens", db_index=False
+    )
     # The album and artist the song was of when it was heard (as scrobbles keep names): the top albums and
     # artists count them, and a song later moved or deleted does not change what was heard.
     album = models.ForeignKey(Album, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

@@ -8,6 +8,7 @@ records nothing twice.
 """
 
 import calendar
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -274,31 +275,31 @@ def record(user, events, *, source=Listen.Source.PLAYER, defer=False):
 
     `defer`: the new listens only join the listener's pending ones (Profile.pending_listens), for fold() to
     add to the rollups later (the API does, once its answer is sent); any read of the rollups folds first, so
-    they are exact whenever read. Past MAX_PENDING waiting listens, they are added at once."""
+    they are exact whenever read. Past MAX_PENDING waiting listens, they are added at once. On PostgreSQL a
+    deferred batch takes no lock: its listens are inserted, then appended to the pending ones by one UPDATE,
+    which waits for (and then follows) any fold, forget or rebuild holding the lock."""
     result = Recorded()
     events = list(events)
     if not events:
         return result
-    profile = _lock(user)
+    lock_free = defer and connection.vendor == "postgresql"
+    profile = None if lock_free else _lock(user)
     songs = {
         pk: (length, album_id, artist_id)
         for pk, length, album_id, artist_id in Song.objects.filter(pk__in={event.song_id for event in events})
         .annotate(length=Coalesce("audio__duration_ms", "duration_ms"))
         .values_list("pk", "length", "album_id", "artist_id")
     }
-    seen = set(
-        Listen.objects.filter(user=user, client_id__in={event.client_id for event in events}).values_list(
-            "client_id", flat=True
-        )
-    )
-    new = []
+    seen, new, repeated = set(), [], []  # repeated: True for an id twice in the batch, else whether it is new
     for event in events:
         if event.client_id in seen:
-            result.duplicates.append(event.client_id)
+            repeated.append(True)
             continue
         if event.song_id not in songs:
             result.skipped.append((event.client_id, f"No song with id {event.song_id}."))
+            repeated.append(False)
             continue
+        repeated.append(None)
         seen.add(event.client_id)
         length, album_id, artist_id = songs[event.song_id]
         heard = max(0, int(event.heard_ms))
@@ -312,11 +313,21 @@ def record(user, events, *, source=Listen.Source.PLAYER, defer=False):
                 heard_ms=heard, counted=counted, client=event.client[:64], source=source,
             )
         )
+    new, recorded_before = _insert(new)
+    # Duplicates, in the batch's order: an id twice in it, or one the listener already had.
+    result.duplicates = [
+        event.client_id for event, again in zip(events, repeated, strict=True)
+        if again or (again is None and event.client_id in recorded_before)
+    ]
+    result.listens = new
     if not new:
         return result
-    result.listens = Listen.objects.bulk_create(new)
+    ids = [listen.pk for listen in new]
+    if lock_free and _append_pending(user, ids):
+        return result
+    profile = profile or _lock(user)
     if defer and len(profile.pending_listens) + len(new) <= MAX_PENDING:
-        profile.pending_listens = [*profile.pending_listens, *(listen.pk for listen in new)]
+        profile.pending_listens = [*profile.pending_listens, *ids]
         profile.save(update_fields=["pending_listens"])
         return result
     rollup = Rollup(profile.zone, profile.listens_window)
@@ -325,6 +336,57 @@ def record(user, events, *, source=Listen.Source.PLAYER, defer=False):
         rollup.add(listen)
     rollup.apply(user, profile, saving)
     return result
+
+
+# What record() writes of a listen (the id comes back from the INSERT).
+INSERTED = ("user", "song", "album", "artist", "client_id", "started_at", "heard_ms", "counted", "client", "source",
+            "recorded_at")
+# Listens per INSERT (11 parameters each: well under SQLite's limit).
+INSERT_ROWS = 1_000
+
+
+def _insert(listens):
+    """INSERT the listens, but none whose client id the listener already has (ON CONFLICT DO NOTHING: that
+    also holds against a batch recorded at the same moment). Returns (the inserted ones, their pk set; the
+    set of client ids that were recorded before)."""
+    if not listens:
+        return [], set()
+    fields = [Listen._meta.get_field(name) for name in INSERTED]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    inserted = {}
+    for start in range(0, len(listens), INSERT_ROWS):
+        chunk = listens[start : start + INSERT_ROWS]
+        params = [field.get_db_prep_save(getattr(listen, field.attname), connection) for listen in chunk for field in fields]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(Listen._meta.db_table)} ({columns}) VALUES {', '.join([placeholders] * len(chunk))}"
+                f" ON CONFLICT ({quote('user_id')}, {quote('client_id')}) DO NOTHING RETURNING {quote('id')}, "
+                f"{quote('client_id')}",
+                params,
+            )
+            inserted.update((client_id, pk) for pk, client_id in cursor.fetchall())
+    kept = []
+    for listen in listens:
+        if listen.client_id in inserted:
+            listen.pk = inserted[listen.client_id]
+            listen._state.adding, listen._state.db = False, connection.alias
+            kept.append(listen)
+    return kept, {listen.client_id for listen in listens} - inserted.keys()
+
+
+def _append_pending(user, ids):
+    """PostgreSQL: add `ids` to the listener's pending listens, unless that would pass MAX_PENDING (or they
+    have no profile yet). Returns whether it did."""
+    table = connection.ops.quote_name(Profile._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET pending_listens = pending_listens || %s::jsonb"
+            " WHERE user_id = %s AND jsonb_array_length(pending_listens) <= %s RETURNING 1",
+            [json.dumps(ids), user.pk, MAX_PENDING - len(ids)],
+        )
+        return cursor.fetchone() is not None
 
 
 @transaction.atomic

@@ -47,18 +47,51 @@ _wsgi_call = WSGIHandler.__call__
 _one_at_a_time = threading.Lock()
 
 
+def _answered():
+    with _answering:
+        _in_flight[0] -= 1
+        _answering.notify_all()
+
+
 def _counted_call(self, environ, start_response):
     with _answering:
         _in_flight[0] += 1
+    result, whole = None, False
     try:
         if connection.vendor == "sqlite":
             with _one_at_a_time:
-                return _wsgi_call(self, environ, start_response)
-        return _wsgi_call(self, environ, start_response)
+                result = _wsgi_call(self, environ, start_response)
+        else:
+            result = _wsgi_call(self, environ, start_response)
+        whole = getattr(result, "streaming", True) is False
     finally:
-        with _answering:
-            _in_flight[0] -= 1
-            _answering.notify_all()
+        if not whole:
+            _answered()
+    if not whole:
+        return result
+    # A whole answer counts until the server closes it once sent: its close() may still work (the listens
+    # API adds a batch to the rollups there, FoldAfterAnswer). A streamed one (audio) counts until its view
+    # returned, as a browser may leave it unread for a while.
+    return _CountedUntilClosed(result)
+
+
+class _CountedUntilClosed:
+    """An answer as the WSGI server sees it, which counts as answered once closed. (A wrapper, not a patched
+    close(): a view may give the same answer object to many requests.)"""
+
+    def __init__(self, result):
+        self.result, self.closed = result, False
+
+    def __iter__(self):
+        return iter(self.result)
+
+    def close(self):
+        try:
+            self.result.close()
+        finally:
+            if not self.closed:  # a server may close an answer twice (after an error in sending it)
+                self.closed = True
+                _answered()
 
 
 WSGIHandler.__call__ = _counted_call

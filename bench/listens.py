@@ -232,9 +232,9 @@ def _seed_profiles(conn, tallies):
     counts = [f'(SELECT user_id, COUNT(*) AS n FROM "{table}" WHERE month = 0 AND listens > 0 GROUP BY user_id) AS c{i}'
               for i, table in enumerate(tallies)]
     conn.execute(f"""
-        INSERT INTO "{profile}" (user_id, bio, is_public, time_zone, stats_public, listens_window, pending_listens,
-                                 listen_uniques)
-        SELECT c0.user_id, '', true, 'UTC', false, 0, '[]'::jsonb,
+        INSERT INTO "{profile}" (user_id, bio, is_public, time_zone, stats_public, data_saver, listens_window,
+                                 pending_listens, listen_uniques)
+        SELECT c0.user_id, '', true, 'UTC', false, false, 0, '[]'::jsonb,
                jsonb_build_object('0', jsonb_build_array(c0.n, COALESCE(c1.n, 0), COALESCE(c2.n, 0)))
         FROM {counts[0]} LEFT JOIN {counts[1]} ON c1.user_id = c0.user_id LEFT JOIN {counts[2]} ON c2.user_id = c0.user_id
         ON CONFLICT (user_id) DO UPDATE SET listen_uniques = excluded.listen_uniques, listens_window = 0,

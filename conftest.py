@@ -36,3 +36,16 @@ def _fast_password_hashing(settings):
 def _media_of_its_own(settings, tmp_path_factory):
     # Covers and uploads a test writes land in a directory of its own, never in the checkout's media/.
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _transcodes_ended():
+    """A test's transcoding threads (SyroMusic.audio.transcode_cache) end with it: one still encoding would
+    write into (and evict from) the next test's copies, or hold a database-less thread past the test."""
+    import threading
+
+    yield
+    for thread in threading.enumerate():
+        if thread.name.startswith("transcode ") and thread.is_alive():
+            thread.join(timeout=300)
+            assert not thread.is_alive(), f"{thread.name} still running 300 s after its test"

@@ -16,6 +16,9 @@ keepalive = 5
 max_requests = 2000  # recycle workers now and then, so no leak grows forever
 max_requests_jitter = 200
 accesslog = os.environ.get("ACCESS_LOG", "-")
+# gunicorn's default line, with the path but never the query string: a Subsonic app signs every request in
+# it (p=, t= with s=, apiKey=), and a logged token and salt sign in again as well as the password.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 errorlog = "-"
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 proc_name = "syromusic"

@@ -309,6 +309,10 @@ STREAM_ANONYMOUS = env_bool("STREAM_ANONYMOUS", False)
 # With nginx in front (scripts/serve sets it), the app answers a stream with X-Accel-Redirect to this
 # internal location and nginx sends the bytes; empty: the app streams them itself.
 AUDIO_ACCEL_REDIRECT = os.environ.get("AUDIO_ACCEL_REDIRECT", "")
+# Transcoded copies (Subsonic's maxBitRate, the player's data saver) are kept here, the least recently used
+# deleted past the cap. Empty: MEDIA_ROOT/transcodes.
+TRANSCODE_DIR = os.environ.get("TRANSCODE_DIR", "")
+TRANSCODE_CACHE_MAX_BYTES = env_int("TRANSCODE_CACHE_MAX_BYTES", 2_000_000_000)
 # Subsonic app passwords are kept sealed with this key (Fernet: 32 url-safe base64 bytes). Unset, it is
 # derived from SECRET_KEY (and SECRET_KEY_FALLBACKS can still open older ones): changing SECRET_KEY with no
 # fallback makes every app password stop working, so set APP_PASSWORD_KEY to keep them apart.

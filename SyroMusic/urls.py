@@ -49,6 +49,7 @@ urlpatterns = [
     path("music/users/<str:username>/follow/", accounts.follow, name="user-follow"),
     path("music/users/<str:username>/unfollow/", accounts.unfollow, name="user-unfollow"),
     path("audio/<int:pk>/<str:hash>.<str:ext>", media.audio_file, name="audio-file"),
+    path("audio/<int:pk>/<str:hash>/<int:kbps>.<str:ext>", media.audio_transcoded, name="audio-transcoded"),
     # Covers under MEDIA_URL, when the app serves them (nginx does under `make serve`).
     path(f"{settings.MEDIA_URL.lstrip('/')}covers/<str:shard>/<str:name>", media.cover, name="cover"),
 ]

@@ -23,7 +23,6 @@ from .serializers import KnownFieldsOnly
 MAX_BATCH = 100
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 PAGE_SIZE_DIGITS = re.compile(r"[0-9]{1,4}")
 WEB_PLAYER = "SyroMusic web"
 logger = logging.getLogger(__name__)
@@ -50,11 +49,10 @@ class ListenInSerializer(KnownFieldsOnly, serializers.Serializer):
     )
 
     def validate_started_at(self, value):
-        if value < EARLIEST:
-            raise serializers.ValidationError("Must not be before 2000-01-01.")
-        # A clock running fast is the client's fault, not the listen's: refused, the player would drop the
-        # listen for good (it never sends a refused item again), so it is kept at the latest moment it can be.
-        return min(value, timezone.now())
+        try:
+            return record.started_at(value, timezone.now())
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
 
 
 class ListenBatchSerializer(KnownFieldsOnly, serializers.Serializer):
@@ -98,12 +96,12 @@ def plain_batch(data):
             return None
         try:
             at = datetime.fromisoformat(started)
-            if at.tzinfo is None or at.utcoffset() is None or at < EARLIEST:
+            if at.tzinfo is None or at.utcoffset() is None or at < record.EARLIEST:
                 return None
             at = at.astimezone(UTC)
         except (ValueError, OverflowError):
             return None
-        items.append({"client_id": client_id, "song": song, "started_at": min(at, now), "heard_ms": heard,
+        items.append({"client_id": client_id, "song": song, "started_at": record.started_at(at, now), "heard_ms": heard,
                       "client": client})
     return items
 

@@ -11,7 +11,7 @@ import calendar
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.db import connection, transaction
 from django.db.models.functions import Coalesce
@@ -47,6 +47,19 @@ MAX_PENDING = 1_000
 UPSERT_ROWS = 500
 # The tallies: what each counts listens of (the song, and the album and artist the listen was of).
 TALLIES = {"song": ListenTally, "album": ListenAlbumTally, "artist": ListenArtistTally}
+
+
+# No listen starts before this: an older time is a client's broken clock (or a bug), refused.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def started_at(moment, now):
+    """When a client says a play started, as it is recorded: before EARLIEST is refused (ValueError); a time
+    in the future (the client's clock runs fast) is kept as `now`, the latest it can be. Refusing that would
+    lose the listen for good: a player never sends a refused one again."""
+    if moment < EARLIEST:
+        raise ValueError("Must not be before 2000-01-01.")
+    return min(moment, now)
 
 
 @dataclass(frozen=True)

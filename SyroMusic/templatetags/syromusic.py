@@ -7,6 +7,7 @@ from django.utils.safestring import mark_safe
 
 from SyroMusic.models import Album, AudioFormat, may_listen
 from SyroMusic.web.page_cache import csrf_input
+from SyroMusic.web.transcoded import data_saver_on
 
 register = template.Library()
 
@@ -109,6 +110,13 @@ def may_listen_flag(context):
     user comes without a query (no session cookie), and the page cache keys pages by this setting."""
     request = context.get("request")
     return "1" if may_listen(getattr(request, "user", None)) else "0"
+
+
+@register.simple_tag(takes_context=True)
+def data_saver_flag(context):
+    """ "1" when the listener turned the data saver on (player.js then plays transcoded copies), else "0".
+    From the session (SyroMusic.web.transcoded), so it costs no query."""
+    return "1" if data_saver_on(context.get("request")) else "0"
 
 
 def iso_duration(milliseconds):

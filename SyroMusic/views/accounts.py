@@ -3,15 +3,25 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import PasswordResetView
+from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from SyroMusic.models import Follow, Profile, Share
 from SyroMusic.web.limits import RESET_MAILS, SIGNUPS, client_address, take_all
+from SyroMusic.web.transcoded import remember_data_saver
 
-from .forms import ProfileForm, SignUpForm
+from .forms import AppPasswordForm, ProfileForm, SignUpForm
+
+
+class SyroLoginView(LoginView):
+    """Django's login, then the listener's player settings into their session (the data saver)."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        remember_data_saver(self.request, Profile.objects.filter(user=form.get_user(), data_saver=True).exists())
+        return response
 
 
 class LimitedPasswordResetView(PasswordResetView):
@@ -89,7 +99,15 @@ def profile_edit(request):
     profile, _ = Profile.objects.get_or_create(user=request.user)
     form = ProfileForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        profile = form.save()
+        remember_data_saver(request, profile.data_saver)
         messages.success(request, "Your profile is saved.")
         return redirect("music:user-detail", username=request.user.get_username())
-    return render(request, "syromusic/profile_form.html", {"form": form})
+    context = {
+        "form": form,
+        # The Apps section (SyroMusic.views.app_passwords), its times in the listener's zone.
+        "app_passwords": request.user.app_passwords.defer("sealed", "digest"),
+        "app_password_form": AppPasswordForm(user=request.user),
+        "zone": profile.time_zone,
+    }
+    return render(request, "syromusic/profile_form.html", context)

@@ -18,6 +18,7 @@ from django.db.models.functions import Lower
 from SyroMusic.listening import record
 from SyroMusic.models import (
     Album,
+    AppPassword,
     Collaborator,
     Playlist,
     Profile,
@@ -173,7 +174,7 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = Profile
-        fields = ["bio", "is_public", "time_zone", "stats_public"]
+        fields = ["bio", "is_public", "time_zone", "stats_public", "data_saver"]
         widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
 
     def clean_time_zone(self):
@@ -281,4 +282,26 @@ class PlaylistImportForm(forms.Form):
         cleaned = super().clean()
         if cleaned.get("file") is not None:
             cleaned["name"], cleaned["items"] = read_import(upload=cleaned["file"], name=cleaned.get("name"), owner=self.owner)
+        return cleaned
+
+
+class AppPasswordForm(forms.ModelForm):
+    """A new app password: its name. The password itself is made by the server (AppPassword.create)."""
+
+    class Meta:
+        model = AppPassword
+        fields = ["name"]
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        kwargs.setdefault("auto_id", "id_app_%s")  # it shares the profile page with the ProfileForm
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        # Each token a Subsonic app sends is checked against every one of the listener's app passwords.
+        if self.user.app_passwords.count() >= AppPassword.MAX_PER_USER:
+            raise forms.ValidationError(
+                f"You have {AppPassword.MAX_PER_USER} app passwords, the most there can be: revoke one you no longer use first."
+            )
         return cleaned

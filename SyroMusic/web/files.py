@@ -18,10 +18,17 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
 
 CHUNK_BYTES = 64 * 1024
+# What may not stand in a file name a browser offers to save (the rest of the title is kept, any script).
+UNSAFE_IN_FILENAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 UNSATISFIABLE = "unsatisfiable"
 # One range, `first-last`, `first-` or `-suffix`; a longer header is nobody's player.
 _ONE_RANGE = re.compile(r"[ \t]*([0-9]*)-([0-9]*)[ \t]*")
 _RANGE_HEADER_MAX = 100
+
+
+def download_name(title, extension):
+    """A file name for `title` that every system can save: unsafe characters become spaces."""
+    return f"{' '.join(UNSAFE_IN_FILENAME.sub(' ', title).split()) or 'audio'}.{extension}"
 
 
 def file_seconds(stat):

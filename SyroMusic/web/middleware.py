@@ -5,6 +5,7 @@ import logging
 import sqlite3
 import time
 from http import HTTPStatus
+from urllib.parse import urlencode
 
 import django.middleware.common
 import django.middleware.gzip
@@ -22,6 +23,20 @@ from .problems import problem_response, wants_problem
 
 request_log = logging.getLogger("syromusic.requests")
 logger = logging.getLogger(__name__)
+
+# Credentials some clients send in the query string (Subsonic apps: p, t, apiKey): never written to a log.
+SECRET_PARAMETERS = frozenset({"p", "t", "apiKey"})
+
+
+def loggable_path(request):
+    """The request's path and query, with the values of SECRET_PARAMETERS masked."""
+    if not SECRET_PARAMETERS.intersection(request.GET):
+        return request.get_full_path()
+    query = urlencode(
+        [(key, "***" if key in SECRET_PARAMETERS else value) for key, values in request.GET.lists() for value in values],
+        safe="*",
+    )
+    return f"{request.path}?{query}"
 
 
 class RequestLogMiddleware:
@@ -45,7 +60,7 @@ class RequestLogMiddleware:
             response = self.get_response(request)
         record = {
             "method": request.method,
-            "path": request.get_full_path(),
+            "path": loggable_path(request),
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             "queries": queries[0],
@@ -299,7 +314,7 @@ class ConflictMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, IntegrityError) or not self.is_race(exception):
             return None  # a check constraint, a missing value: a bug, and a 500
-        logger.warning("conflict (409): %s %s: %s", request.method, request.get_full_path(), exception)
+        logger.warning("conflict (409): %s %s: %s", request.method, loggable_path(request), exception)
         if wants_problem(request):
             return problem_response(request, 409, self.DETAIL)
         return render(None, "409.html", {"detail": self.DETAIL}, status=409)
@@ -327,7 +342,7 @@ class DatabaseUnavailableMiddleware:
             connection.close()  # drop the broken connection: the next request opens a new one
             detail = "The catalogue database is unavailable. Please try again in a moment."
         elif _is_timeout(exception):
-            logger.warning("database statement stopped, too slow: %s %s", request.method, request.get_full_path())
+            logger.warning("database statement stopped, too slow: %s %s", request.method, loggable_path(request))
             detail = (
                 "The catalogue database took too long to answer, so the request was stopped. "
                 "Please try again in a moment."

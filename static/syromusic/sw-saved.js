@@ -90,18 +90,33 @@
     return { start, end };
   }
 
+  // A transcoded copy of a song's file (/audio/<id>/<hash>/<kbps>.<mp3|opus>: the data saver, views/media.py).
+  const COPY = /^\/audio\/([0-9]+)\/([0-9a-f]{16})\/[0-9]+\.(?:mp3|opus)$/;
+
   async function find(request, listener) {
     const names = listener === undefined
       ? (await caches.keys()).filter((name) => name.startsWith(PREFIX))
       : [cacheName(listener)];
+    const copy = COPY.exec(new URL(request.url).pathname);
     for (const name of names) {
       if (!(await caches.has(name))) {
         continue;
       }
+      const cache = await caches.open(name);
       // ignoreVary: audio varies on Cookie; the saved copy is this listener's own.
-      const found = await (await caches.open(name)).match(request.url, { ignoreVary: true });
+      const found = await cache.match(request.url, { ignoreVary: true });
       if (found) {
         return found;
+      }
+      if (copy) {
+        // The player asks for a smaller copy (the data saver), and the song was saved whole: the saved
+        // file plays (it costs no data), as /audio/<id>/<hash>.<ext>.
+        const whole = `/audio/${copy[1]}/${copy[2]}.`;
+        for (const key of await cache.keys()) {
+          if (new URL(key.url).pathname.startsWith(whole)) {
+            return cache.match(key, { ignoreVary: true });
+          }
+        }
       }
     }
     return null;

@@ -39,6 +39,7 @@ let detailsRequest = null;
 let listener = null; // user pk ("" anonymous), known once the page says so
 let loginURL = "/accounts/login/";
 let mayListen = false;
+let dataSaver = false; // the listener's Profile.data_saver, as the page says
 let dirty = false; // a change not yet on the server
 let syncedAt = null; // the server's updated_at we last read or wrote
 let pushTimer = null;
@@ -50,6 +51,21 @@ let changes = 0; // counts the listener's changes: an answer that comes back aft
 let failures = 0; // songs that failed to play in a row: all of them failing must not loop for ever
 const OWNER_KEY = "syro:player-listener"; // whose queue this browser last kept
 const settings = loadSettings();
+
+// What each file's extension is, for canPlayType. A file this browser cannot play (Ogg or FLAC in some,
+// ALAC in most) is played as a copy the server makes; with the data saver on, every song is.
+const FILE_TYPES = {
+  mp3: "audio/mpeg",
+  flac: "audio/flac",
+  ogg: 'audio/ogg; codecs="vorbis"',
+  opus: 'audio/ogg; codecs="opus"',
+  m4a: "audio/mp4",
+  wav: "audio/wav",
+};
+// The song file's URL, /audio/<id>/<hash>.<ext>, and its copies' (views/media.py audio_transcoded).
+const FILE_URL = /^(\/audio\/[0-9]+\/[0-9a-f]{16})\.([a-z0-9]+)$/;
+const DATA_SAVER_KBPS = 96;
+const COPY_KBPS = { opus: 128, mp3: 192 }; // for a format the browser cannot play, data saver off
 
 const current = () => elements[active];
 const standby = () => elements[1 - active];
@@ -375,6 +391,22 @@ function neighbour(from, step) {
   return -1;
 }
 
+// The URL to play an entry from: its file, or a transcoded copy of it.
+function source(entry) {
+  const file = new URL(entry.audio, location.href);
+  const match = FILE_URL.exec(file.pathname);
+  if (!match) {
+    return file.href;
+  }
+  const playable = FILE_TYPES[match[2]] && current().canPlayType(FILE_TYPES[match[2]]) !== "";
+  if (playable && !dataSaver) {
+    return file.href;
+  }
+  const format = current().canPlayType(FILE_TYPES.opus) !== "" ? "opus" : "mp3";
+  const kbps = dataSaver ? DATA_SAVER_KBPS : COPY_KBPS[format];
+  return new URL(`${match[1]}/${kbps}.${format}`, location.href).href;
+}
+
 function load({ autoplay, position = 0 }) {
   const entry = track();
   const previousId = load.lastKey;
@@ -387,7 +419,7 @@ function load({ autoplay, position = 0 }) {
     renderTrack();
     return;
   }
-  const wanted = new URL(entry.audio, location.href).href;
+  const wanted = source(entry);
   if (standby().src === wanted && standby().src !== current().src && !standby().error) {
     // The next song is already loading: switch to it.
     current().pause();
@@ -733,7 +765,7 @@ function preloadNext() {
   if (!entry || at === index || (current().paused && current().currentTime === 0)) {
     return;
   }
-  const wanted = new URL(entry.audio, location.href).href;
+  const wanted = source(entry);
   if (other.src !== wanted) {
     other.src = wanted;
     other.load();
@@ -1045,7 +1077,7 @@ function bindElement(element) {
   element.addEventListener("error", ifCurrent(() => {
     const entry = track();
     // Only if the element still holds this song's file: an old error must not skip the next song.
-    if (entry?.audio && element.getAttribute("src") && element.src === new URL(entry.audio, location.href).href) {
+    if (entry?.audio && element.getAttribute("src") && element.src === source(entry)) {
       skipFailed(entry);
     }
   }));
@@ -1268,6 +1300,7 @@ function readPage() {
   }
   const who = state.dataset.listener || "";
   mayListen = state.dataset.mayListen === "1";
+  dataSaver = state.dataset.dataSaver === "1";
   loginURL = state.dataset.loginUrl || loginURL;
   forgetOthers(who);
   if (who === listener) {

@@ -727,16 +727,21 @@ def run(args):
 
 
 def audio_section(small):
-    """Streaming (bench/streaming.py: both paths) and scan_library (bench/scan_library.py), as printed tables."""
+    """Streaming (bench/streaming.py: both paths), scan_library (bench/scan_library.py) and the first bytes of a
+    fresh transcode (bench/transcode.py, not in smoke mode), as printed tables."""
     import io
 
     import scan_library
     import streaming
+    import transcode
 
     streaming_argv = ["--requests", "40", "--streams", "20"] if small else []
     scan_argv = ["--files", "200", "--runs", "2"] if small else ["--files", "10000", "--runs", "3"]
+    sections = [("Streaming", streaming, streaming_argv), ("Library scan", scan_library, scan_argv)]
+    if not small:  # four minutes of audio encoded twice a run: longer than the whole smoke mode
+        sections.append(("Transcoding (issue 17)", transcode, ["--runs", "3"]))
     parts = []
-    for title, module, argv in (("Streaming", streaming, streaming_argv), ("Library scan", scan_library, scan_argv)):
+    for title, module, argv in sections:
         log(f"{title.lower()}: bench/{module.__name__}.py {' '.join(argv)}")
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):

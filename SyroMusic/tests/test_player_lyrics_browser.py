@@ -135,6 +135,9 @@ def test_the_lyrics_panel_follows_synced_lyrics_seeks_on_a_click_and_shows_plain
     wait(page, "() => Math.abs(window.syroPlayer.currentTime - 1.0) < 0.3")
     current_is(page, 1)
     assert panel_state(page)["current"] == [None, "true", None, None, None]
+    # Paused: on a slow machine the short song could otherwise end during the screenshots and move on to the
+    # next by itself, fetching its details before the test holds them.
+    page.evaluate("() => window.syroPlayer.pause()")
     shot(page, "player-lyrics", full_page=False)
     page.emulate_media(color_scheme="dark")
     shot(page, "player-lyrics-dark", full_page=False)

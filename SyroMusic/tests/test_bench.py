@@ -49,7 +49,7 @@ def test_smoke_mode_measures_every_row_without_an_error(tmp_path):
     full_run_marker = marker.read_text() if marker.exists() else None
     result = subprocess.run(
         [sys.executable, "bench/suite.py", "--json", str(report_path), "--output", str(table_path)],
-        cwd=settings.BASE_DIR, env={**os.environ, "BENCH_SMALL": "1"}, capture_output=True, text=True, timeout=900,
+        cwd=settings.BASE_DIR, env={**os.environ, "BENCH_SMALL": "1"}, capture_output=True, text=True, timeout=1800,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     # The throwaway run leaves the full run's catalogue (and the marker saying what it holds) alone.

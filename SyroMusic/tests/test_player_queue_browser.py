@@ -100,6 +100,10 @@ def test_a_listener_reorders_removes_plays_from_and_clears_the_queue(new_page, l
     cover = amber.album.cover_image_url(64)
     page = new_page(viewport={"width": 1280, "height": 900})
     start_album(page, live_server.url, amber.album)
+    # Paused: these songs last 3 s, and on a slow machine Amber could end and hand "current" to the next song
+    # while the steps below run (the CI run with CPU-bound neighbours once saw index 1 where 0 was meant).
+    page.evaluate("() => syroPlayer.pause()")
+    page.wait_for_function("() => !syroPlayer.playing", timeout=WAIT_MS)
     open_queue(page)
     panel = page.locator("#player-queue")
     assert page.evaluate(ROWS) == [

@@ -105,7 +105,13 @@ class _CountedUntilClosed:
 
     def close(self):
         try:
-            self.result.close()
+            if connection.vendor == "sqlite":
+                # Its close() may write (FoldAfterAnswer): on SQLite's shared connection, one at a time too
+                # (a fold meeting another request's write broke both: a 503 and a TransactionManagementError).
+                with _one_at_a_time:
+                    self.result.close()
+            else:
+                self.result.close()
         finally:
             if not self.closed:  # a server may close an answer twice (after an error in sending it)
                 self.closed = True

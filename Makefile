@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_SONGS ?= 5000
+# Where `make run` listens: `PORT=8001 make run`, `ADDRESS=0.0.0.0 make run` (ADDRESS, not HOST: tcsh exports HOST).
+ADDRESS ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run serve test lint test-sqlite test-services bench setup clean
 
@@ -16,8 +19,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 run: setup
 	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 $(PY) manage.py seed_catalogue --if-empty --songs $(DEMO_SONGS) --demo-admin --audio
-	DEBUG=1 STREAM_ANONYMOUS=1 $(PY) manage.py runserver 127.0.0.1:8000
+	DEBUG=1 $(PY) manage.py seed_catalogue --if-empty --songs $(DEMO_SONGS) --demo-admin --audio --covers
+	DEBUG=1 STREAM_ANONYMOUS=1 $(PY) manage.py runserver $(ADDRESS):$(PORT)
 
 # Production serving: nginx in front of gunicorn (gunicorn alone without nginx), DEBUG off,
 # collected static files (see scripts/serve and deploy/nginx.conf).

@@ -178,8 +178,13 @@ CONTENT_SECURITY_POLICY = (
 MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 5_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 
-# The toolbar is a development aid: only with DEBUG on, and only if installed (requirements-dev.txt).
-DEBUG_TOOLBAR = DEBUG and importlib.util.find_spec("debug_toolbar") is not None
+# The toolbar is a development aid, asked for with DEBUG_TOOLBAR=1 (off by default: open on every page it
+# covers the log-in links and the table's last column). Only with DEBUG on, so never in production.
+DEBUG_TOOLBAR = DEBUG and env_bool("DEBUG_TOOLBAR", False)
+if DEBUG_TOOLBAR and importlib.util.find_spec("debug_toolbar") is None:
+    raise ImproperlyConfigured("DEBUG_TOOLBAR=1 needs django-debug-toolbar: pip install -r requirements-dev.txt")
+# Collapsed to its handle until clicked; the toolbar remembers a listener's choice in a cookie.
+DEBUG_TOOLBAR_CONFIG = {"SHOW_COLLAPSED": True}
 if DEBUG_TOOLBAR:
     INSTALLED_APPS.append("debug_toolbar")
     MIDDLEWARE.insert(MIDDLEWARE.index("SyroMusic.web.middleware.GZipMiddleware") + 1, "debug_toolbar.middleware.DebugToolbarMiddleware")

@@ -5,7 +5,7 @@ names that start with it, then names and secondary fields (composer, label,
 bio, description) that contain every word typed (the last word may be
 unfinished), by full-text rank, where the name weighs more than the rest.
 When those are few, names that look like it come next: typos ("beatels",
-"metalica"), on PostgreSQL only.
+"metalica").
 
 Every searchable model stores its name folded (`search_name`, a generated
 column: `syro_fold(name)`, lower case without accents), so every write path
@@ -16,14 +16,23 @@ trigrams (pg_trgm), and a btree on the folded name for exact and prefix matches.
 
 SQLite, the embedded default, is less capable: `syro_fold()` is a Python
 function (SyroMusic.text.fold), every word must appear in the name, nothing is
-indexed (a scan: fine for a demo catalogue), secondary fields are not searched
-and there is no typo tolerance.
+indexed (a scan: fine for a demo catalogue) and secondary fields are not searched.
+Its typo tolerance goes through a vocabulary instead of trigrams: each word typed
+that no catalogue word starts with is replaced by the most alike catalogue word
+(difflib), and the names matching the corrected words come next; the search page
+offers the corrected search ("Did you mean …?"). The vocabulary holds the words of
+artist names, album titles and song titles (the most popular songs first), at most
+VOCABULARY_WORDS of them, read once per catalogue version (SyroMusic.caching).
 
 Every search runs a fixed number of queries: at most two per type (word
 matches, then typo matches only if the word matches are few), plus the counts
-on a single type's page.
+on a single type's page, plus on SQLite one to read the vocabulary when the
+catalogue has changed since it was last read.
 """
 
+import bisect
+import difflib
+from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -32,7 +41,9 @@ from django.db.models import BooleanField, Case, F, FloatField, Func, IntegerFie
 from django.db.models.expressions import Expression
 from django.db.models.functions import Lower, Replace
 from django.utils import timezone
+from django.utils.functional import cached_property
 
+from . import caching
 from .models import Album, Artist, Fold, Playlist, SearchHistory, Song
 from .text import fold, words
 
@@ -48,6 +59,19 @@ PER_PAGE = 20
 MAX_RESULTS = 1000
 # Typo-tolerant matches are looked for only when word matches are fewer than this.
 FUZZY_BELOW = 20
+# SQLite's typo tolerance (see the module's docstring). The vocabulary is read from at most VOCABULARY_ROWS
+# names of each type and holds at most VOCABULARY_WORDS words: above that, words first seen in later names
+# (newer artists and albums, less popular songs) are not in it, so a typo of them is not corrected.
+# 50,000 words take a few MB in the cache and in each process; correcting a word takes milliseconds.
+VOCABULARY_ROWS = 100_000
+VOCABULARY_WORDS = 50_000
+# How alike (difflib's ratio) a catalogue word must be: "hart" and "heart" are 0.89 alike, "hart" and "part" 0.75.
+TYPO_CUTOFF = 0.8
+# Shorter words are too ambiguous to correct ("teh" is as near "the" as "ten").
+TYPO_MIN_LENGTH = 4
+# At most this many unknown words of a query are corrected (each costs a scan of the words of about its length):
+# a query of twenty made-up words must not cost twenty scans.
+TYPO_MAX_WORDS = 3
 
 
 class SearchError(ValueError):
@@ -247,11 +271,123 @@ def word_matches(kind, query, user):
     )
 
 
-def typo_matches(kind, query, user):
-    """Phase two (PostgreSQL): names with a word that looks like what was typed, most alike first,
-    excluding phase one's matches. None on SQLite."""
-    if not _is_postgresql():
+class Vocabulary:
+    """The catalogue's words (folded), each with how many names hold it, and the nearest to a typo."""
+
+    def __init__(self, counts):
+        self.counts = counts
+        self.ordered = sorted(counts)
+        # Candidates for a correction: words of about the same length that begin or end with the same letter
+        # (a typo rarely hits both ends). Comparing with every word took 300 ms at 50,000 words.
+        self.by_end = defaultdict(list)
+        for word in self.ordered:
+            self.by_end["<", word[0], len(word)].append(word)
+            self.by_end[">", word[-1], len(word)].append(word)
+        self._closest = {}
+
+    def starts_a_word(self, word):
+        """True if some catalogue word starts with word (SQLite finds names containing it)."""
+        at = bisect.bisect_left(self.ordered, word)
+        return at < len(self.ordered) and self.ordered[at].startswith(word)
+
+    def closest(self, word):
+        """The catalogue word most like word (the most common among equals), or None if none is alike enough."""
+        if word not in self._closest:
+            if len(self._closest) >= 1000:  # remembered per process and catalogue version, within bounds
+                self._closest.clear()
+            matcher = difflib.SequenceMatcher(autojunk=False)
+            matcher.set_seq2(word)
+            best, best_score = None, (TYPO_CUTOFF, 0)
+            # Typos add, drop or swap a letter or two: compare with words of about the same length only.
+            spread = 1 if len(word) < 8 else 2
+            candidates = (
+                candidate
+                for length in range(len(word) - spread, len(word) + spread + 1)
+                for end in (("<", word[0]), (">", word[-1]))
+                for candidate in self.by_end.get((*end, length), ())
+            )
+            for candidate in candidates:
+                matcher.set_seq1(candidate)
+                if matcher.real_quick_ratio() < best_score[0] or matcher.quick_ratio() < best_score[0]:
+                    continue
+                score = (matcher.ratio(), self.counts[candidate])
+                if score >= best_score:
+                    best, best_score = candidate, score
+            self._closest[word] = best
+        return self._closest[word]
+
+
+def _read_vocabulary():
+    """{word: how many names hold it} from artist names, album titles and song titles (most popular first), in
+    one query; at most VOCABULARY_WORDS words."""
+    parts = [
+        Artist.objects.order_by("id").values_list("search_name")[:VOCABULARY_ROWS],
+        Album.objects.order_by("id").values_list("search_name")[:VOCABULARY_ROWS],
+        Song.objects.order_by("-popularity", "-id").values_list("search_name")[:VOCABULARY_ROWS],
+    ]
+    sql, params = [], []
+    for number, queryset in enumerate(parts):
+        part_sql, part_params = queryset.query.sql_with_params()
+        sql.append(f"SELECT * FROM ({part_sql}) AS part{number}")
+        params += part_params
+    counts = {}
+    with connections["default"].cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(sql), params)
+        for (name,) in cursor.fetchall():
+            for word in set(words(name or "")):
+                if word in counts:
+                    counts[word] += 1
+                elif len(counts) < VOCABULARY_WORDS:
+                    counts[word] = 1
+    return counts
+
+
+_vocabularies = {}  # this process's Vocabulary of the current catalogue version: unpickled and indexed once
+
+
+def vocabulary():
+    """The catalogue's Vocabulary, read again when the catalogue changes (SQLite's typo tolerance)."""
+    version = caching.versions((caching.CATALOGUE,))
+    found = _vocabularies.get(version)
+    if found is None:
+        found = Vocabulary(caching.remember("search-vocabulary", (caching.CATALOGUE,), _read_vocabulary))
+        _vocabularies.clear()
+        _vocabularies[version] = found
+    return found
+
+
+def correction(query):
+    """On SQLite: the query with each word the catalogue does not know replaced by the most alike catalogue
+    word ("midnigth" → "midnight"), or None when there is nothing to correct. None on PostgreSQL: its
+    trigrams find typos without one."""
+    if _is_postgresql():
         return None
+    folded = [fold(word) for word in query.words]
+    correctable = [len(word) >= TYPO_MIN_LENGTH and word.isalpha() for word in folded]
+    if not any(correctable):  # no need to read the vocabulary
+        return None
+    known = vocabulary()
+    corrected, tries = [], 0
+    for typed, word, check in zip(query.words, folded, correctable, strict=True):
+        if check and tries < TYPO_MAX_WORDS and not known.starts_a_word(word):
+            tries += 1
+            typed = known.closest(word) or typed
+        corrected.append(typed)
+    if [fold(word) for word in corrected] == [fold(word) for word in query.words]:
+        return None
+    return Query(" ".join(corrected), tuple(corrected))
+
+
+def typo_matches(kind, query, user):
+    """Phase two: names with a word that looks like what was typed, most alike first, excluding phase
+    one's matches. On SQLite: the names matching the corrected query, or None if it has no correction."""
+    if not _is_postgresql():
+        better = correction(query)
+        if better is None:
+            return None
+        phase = word_matches(kind, better, user)
+        phase.condition &= ~_word_condition(query)
+        return phase
     typed = Fold(Value(query.text))
     alike = Q(_operator(F("search_name"), "%%>>", typed)) & ~_word_condition(query)
     similarity = Func(typed, F("search_name"), function="strict_word_similarity", output_field=FloatField())
@@ -266,9 +402,19 @@ class Matches:
 
     def __init__(self, kind, query, user):
         self.kind = kind
+        self.query = query
+        self.user = user
         self.first = word_matches(kind, query, user)
-        self.second = typo_matches(kind, query, user)
         self._counts = None
+
+    @cached_property
+    def second(self):
+        # Only looked for when needed: on SQLite it reads the vocabulary.
+        return typo_matches(self.kind, self.query, self.user)
+
+    @property
+    def looked_for_typos(self):
+        return self.counts()[0] < FUZZY_BELOW
 
     def counts(self):
         if self._counts is None:

@@ -42,8 +42,11 @@ def search_page(request):
                 context.update(
                     kind=searching.KINDS[kind_name], matches=matches, page_obj=page, page_window=page_window(page)
                 )
+                if matches.looked_for_typos:
+                    context["did_you_mean"] = searching.correction(query)
             else:
                 context["groups"] = searching.best(query, request.user)
+                context["did_you_mean"] = searching.correction(query)
             if request.user.is_authenticated:
                 searching.remember_search(request.user, query, kind_name)
     if request.user.is_authenticated:

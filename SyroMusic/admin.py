@@ -5,9 +5,11 @@ from django.contrib.admin.widgets import AdminTextareaWidget
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from . import text
 from .audio import lyrics
 from .library import uploads
 from .models import (
@@ -29,6 +31,56 @@ from .models import (
 
 # A URL typed without a scheme means https (Django 6's default, chosen now).
 URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+
+
+# Longer than any recording, well within what the integer column holds (a longer one would fail the save).
+DURATION_MAX_MS = 100 * 3600 * 1000
+
+
+class DurationField(forms.Field):
+    """Milliseconds, entered and shown as m:ss or h:mm:ss (text.parse_duration), or as plain seconds.
+
+    Shown with its thousandths when it has any ("3:53.192"), so that saving a form unchanged keeps the
+    exact value a scan stored."""
+
+    widget = forms.TextInput(attrs={"size": 10, "placeholder": "m:ss", "inputmode": "decimal"})
+
+    def prepare_value(self, value):
+        return text.duration(value, exact=True) if isinstance(value, int) else value
+
+    def to_python(self, value):
+        if value in self.empty_values or not str(value).strip():
+            return None
+        try:
+            milliseconds = text.parse_duration(str(value))
+        except ValueError as error:
+            raise ValidationError(str(error), code="invalid") from None
+        if milliseconds > DURATION_MAX_MS:
+            raise ValidationError(
+                f"A duration may be up to {text.duration(DURATION_MAX_MS)}: “{value.strip()}” is longer.",
+                code="max_value",
+            )
+        return milliseconds
+
+
+class DurationFields:
+    """Admins whose millisecond columns are entered as m:ss (DurationField)."""
+
+    duration_fields = ["duration_ms"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.duration_fields:
+            return DurationField(
+                label="Duration", required=not db_field.blank,
+                help_text="m:ss (3:53), h:mm:ss, or seconds; thousandths after a point (3:53.192).",
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+@admin.display(description="duration", ordering="duration_ms")
+def duration(obj):
+    """A duration_ms column as m:ss, for list_display (admin shows its empty value for none)."""
+    return None if obj.duration_ms is None else text.duration(obj.duration_ms)
 
 
 class SharedChoicesMixin:
@@ -90,7 +142,7 @@ class ArtistAdmin(admin.ModelAdmin):
     list_per_page = 50
 
 
-class SongInline(SharedChoicesMixin, admin.TabularInline):
+class SongInline(DurationFields, SharedChoicesMixin, admin.TabularInline):
     model = Song
     fields = ["disc_number", "track_number", "title", "artist_name", "duration_ms", "explicit", "genre"]
     # Editing a compilation track's artist happens on the song's own page: an
@@ -197,10 +249,7 @@ class AudioFileFacts:
     def kbps(self, audio_file):
         return f"{round(audio_file.bitrate / 1000):,} kbps"
 
-    @admin.display(description="duration", ordering="duration_ms")
-    def duration(self, audio_file):
-        seconds = round(audio_file.duration_ms / 1000)
-        return f"{seconds // 60}:{seconds % 60:02}"
+    duration = staticmethod(duration)
 
     @admin.display(description="size", ordering="size")
     def file_size(self, audio_file):
@@ -320,9 +369,11 @@ def lrc_problem_messages(problems):
 
 
 @admin.register(Song)
-class SongAdmin(admin.ModelAdmin):
+class SongAdmin(DurationFields, admin.ModelAdmin):
     form = SongForm
-    list_display = ["title", "artist", "album", "disc_number", "track_number", "duration_ms", "explicit", "genre"]
+    # Fits 1280 px beside the admin's two sidebars: names as plain text that wraps (a foreign key column
+    # would not), disc and track in one short column, the duration as m:ss; "explicit" is a filter only.
+    list_display = ["title", "artist_name", "album_title", "track", duration, "genre_name"]
     list_filter = ["explicit", "genre", "album__album_type"]
     list_select_related = ["artist", "album", "genre"]
     search_fields = ["title", "artist__name", "album__title", "composer"]
@@ -332,8 +383,28 @@ class SongAdmin(admin.ModelAdmin):
     inlines = [AudioFileInline]
     list_per_page = 100
 
+    class Media:
+        css = {"all": ["syromusic/admin.css"]}
+
     def get_fields(self, request, obj=None):
         return without_upload_on_add(super().get_fields(request, obj), obj, "audio_upload")
+
+    @admin.display(description="artist", ordering="artist__name")
+    def artist_name(self, song):
+        return song.artist.name
+
+    @admin.display(description="album", ordering="album__title")
+    def album_title(self, song):
+        return song.album.title
+
+    @admin.display(description="#", ordering="track_number")
+    def track(self, song):
+        """The track number, after its disc's when there is more than one: "4", "2-4"."""
+        return f"{song.disc_number}-{song.track_number}" if song.disc_number > 1 else str(song.track_number)
+
+    @admin.display(description="genre", ordering="genre__name")
+    def genre_name(self, song):
+        return song.genre.name if song.genre_id else None
 
     def get_fieldsets(self, request, obj=None):
         fields = self.get_fields(request, obj)
@@ -390,15 +461,30 @@ class AudioFileAdmin(AudioFileFacts, admin.ModelAdmin):
         uploads.audio_files_delete(queryset=queryset)
 
 
+# The entries a playlist's admin page shows inline: a playlist may hold thousands (a page of 3,000 rows was
+# 190,000 px tall); the entry list, filtered to the playlist, pages through all of them.
+ENTRIES_SHOWN = 20
+
+
+class FirstEntriesFormSet(forms.BaseInlineFormSet):
+    """The inline's forms for the first ENTRIES_SHOWN entries only; a POST edits those same entries."""
+
+    def get_queryset(self):
+        if not hasattr(self, "_queryset"):
+            self._queryset = super().get_queryset()[:ENTRIES_SHOWN]
+        return self._queryset
+
+
 class PlaylistEntryInline(admin.TabularInline):
-    """The existing entries, in position order; songs shown, not re-selected per row."""
+    """The first entries, in position order; songs shown, not re-selected per row."""
 
     model = PlaylistEntry
+    formset = FirstEntriesFormSet
     fields = ["position", "song_title", "song_artist", "added_by", "added_at"]
     readonly_fields = ["song_title", "song_artist", "added_by", "added_at"]
     ordering = ["position"]
     extra = 0
-    verbose_name_plural = "entries"
+    verbose_name_plural = f"entries (the first {ENTRIES_SHOWN}: all of them in the entry list linked above)"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("song__artist", "added_by")
@@ -438,7 +524,7 @@ class PlaylistAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     search_fields = ["name", "owner__username"]
     autocomplete_fields = ["owner"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "entry_list"]
     inlines = [PlaylistEntryInline, NewPlaylistEntryInline]
 
     def get_queryset(self, request):
@@ -447,6 +533,15 @@ class PlaylistAdmin(admin.ModelAdmin):
     @admin.display(ordering="entry_count", description="entries")
     def entry_count(self, playlist):
         return playlist.entry_count
+
+    @admin.display(description="entries")
+    def entry_list(self, playlist):
+        """How many entries, linked to the entry list filtered to this playlist (get_queryset counted them)."""
+        if playlist.pk is None:
+            return "None yet: add songs below."
+        url = reverse("admin:SyroMusic_playlistentry_changelist") + f"?playlist__id__exact={playlist.pk}"
+        count = playlist.entry_count
+        return format_html('<a href="{}">{} {}</a>', url, f"{count:,}", "entry" if count == 1 else "entries")
 
     def save_formset(self, request, form, formset, change):
         if formset.model is PlaylistEntry:
@@ -542,14 +637,19 @@ class PlayQueueAdmin(admin.ModelAdmin):
     """Queues are the listeners' own, written by their players: staff may look and delete, not edit
     (an edit here would skip the checks the API makes: known songs, an index in range)."""
 
-    list_display = ["user", "length", "current_index", "position_ms", "updated_at"]
+    list_display = ["user", "length", "current_index", "position", "updated_at"]
     list_select_related = ["user"]
     search_fields = ["user__username"]
-    readonly_fields = ["user", "song_ids", "current_index", "position_ms", "updated_at"]
+    readonly_fields = ["user", "song_ids", "current_index", "position", "updated_at"]
 
     @admin.display(description="songs")
     def length(self, queue):
         return len(queue.song_ids)
+
+    @admin.display(description="position", ordering="position_ms")
+    def position(self, queue):
+        """How far into the current song, as m:ss."""
+        return text.duration(queue.position_ms)
 
     def has_add_permission(self, request):
         return False

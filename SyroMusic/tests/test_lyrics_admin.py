@@ -16,6 +16,7 @@ from SyroMusic.admin import LRC_PROBLEMS_SHOWN
 from SyroMusic.audio import lyrics
 from SyroMusic.audio.lyrics import check_lrc, format_lrc, parse_lrc
 from SyroMusic.models import LYRICS_MAX_CHARACTERS, Song
+from SyroMusic.text import duration
 
 from .factories import logged_in, make_album, make_artist, make_song, make_user, text
 
@@ -50,11 +51,16 @@ def river():
     return make_song("River", album=album, track_number=4, duration_ms=244_000)
 
 
+def m_ss(milliseconds):
+    """A duration as the song's form shows it."""
+    return "" if milliseconds is None else duration(milliseconds, exact=True)
+
+
 def song_form(song, **extra):
     """The song's change form as the admin page posts it, unchanged, plus `extra`."""
     return {
         "title": song.title, "album": song.album_id, "artist": song.artist_id, "disc_number": song.disc_number,
-        "track_number": song.track_number, "duration_ms": song.duration_ms or "", "composer": song.composer,
+        "track_number": song.track_number, "duration_ms": m_ss(song.duration_ms), "composer": song.composer,
         "genre": song.genre_id or "", "popularity": song.popularity, "mbid": "", "lyrics": song.lyrics,
         "lrc": format_lrc(song.synced_lyrics).replace("\n", "\r\n"),
         "audio_files-TOTAL_FORMS": "0", "audio_files-INITIAL_FORMS": "0", "audio_files-MIN_NUM_FORMS": "0",

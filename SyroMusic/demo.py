@@ -7,8 +7,10 @@ in memory, so a million songs need no more memory than a thousand.
 """
 
 import datetime
+import os
 import random
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 
 from django.contrib.auth import get_user_model
@@ -19,6 +21,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import caching
+from .audio.artwork import draw_album_cover
+from .audio.covers import store_cover
 from .listening import record
 from .models import (
     Album,
@@ -157,6 +161,37 @@ def demo_catalogue_seed(*, sizes, seed=1, batch_size=5000, flush=False, progress
             for model in CATALOGUE_MODELS:
                 cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
     return entry_count
+
+
+# Demo covers are drawn at the middle size pages show (cards); the album page scales it up. At 600 pixels
+# a cover costs about four times as much to draw and store, and `make run` waits for every album's.
+DEMO_COVER_SIZE = 300
+COVER_BATCH = 200
+
+
+def demo_covers_add(*, size=DEMO_COVER_SIZE, workers=None, progress=None):
+    """Give every album without a cover (own or linked) a drawn one (audio.artwork: a design from its id, its
+    title and artist on it), stored as any cover is (audio.covers). Draws in `workers` threads (default: one
+    per CPU; Pillow releases the GIL while it encodes). Returns the number of albums given a cover."""
+    if progress is None:
+        progress = _NoProgress()
+    albums = Album.objects.filter(cover_hash="", cover_url="").order_by("id").values_list("id", "title", "artist__name")
+    given = 0
+
+    def draw(row):
+        album_id, album_title, artist = row
+        return Album(id=album_id, cover_hash=store_cover(draw_album_cover(album_id, album_title, artist, size=size)))
+
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        rows = iter(list(albums))  # read first: the batches write to the table being read
+        while batch := list(islice(rows, COVER_BATCH)):
+            covered = list(pool.map(draw, batch))
+            Album.objects.bulk_update(covered, ["cover_hash"])
+            given += len(covered)
+            progress.update(len(covered))
+    if given:
+        caching.bump(caching.CATALOGUE)  # bulk_update sends no model signals
+    return given
 
 
 class _NoProgress:

@@ -11,10 +11,7 @@ the catalogue stays the same, and a changed catalogue gets its own files (the ol
 Scanning the folder is the caller's job (seed_catalogue --audio): the demo does not know the library.
 """
 
-import colorsys
-import io
 import json
-import math
 import os
 import pathlib
 import random
@@ -23,10 +20,9 @@ import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import numpy as np
 from django.db.models import Exists, OuterRef
-from PIL import Image, ImageDraw, ImageFont
 
+from .audio.artwork import draw_album_cover
 from .audio.encode import write_audio
 from .audio.synth import phrase_times, piece
 from .models import Album, AudioFile, Song
@@ -297,108 +293,5 @@ def _lrc(lines):
 
 
 def album_cover(album_id, title, artist):
-    """A 600-pixel JPEG cover: colours and shapes drawn from the album's id, its title and artist on it."""
-    rng = random.Random(album_id * 2_654_435_761)
-    size = COVER_SIZE
-    hue = rng.random()
-    top = _colour(hue, rng.uniform(0.45, 0.8), rng.uniform(0.15, 0.35))
-    bottom = _colour((hue + rng.uniform(0.05, 0.25)) % 1, rng.uniform(0.5, 0.9), rng.uniform(0.55, 0.85))
-    ramp = np.linspace(0, 1, size)[:, None, None]
-    gradient = (np.array(top) * (1 - ramp) + np.array(bottom) * ramp).astype(np.uint8)
-    image = Image.fromarray(np.repeat(gradient, size, axis=1), "RGB").convert("RGBA")
-    layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(layer)
-    accent = _colour((hue + 0.5) % 1, 0.6, 0.95)
-    style = rng.choice(("rings", "stripes", "grid", "waves", "peaks"))
-    if style == "rings":
-        x, y = rng.randint(150, 450), rng.randint(120, 330)
-        for radius in range(rng.randint(200, 280), 20, -rng.randint(22, 40)):
-            draw.ellipse((x - radius, y - radius, x + radius, y + radius), outline=(*accent, 150), width=rng.randint(4, 12))
-        draw.ellipse((x - 45, y - 45, x + 45, y + 45), fill=(*accent, 220))
-    elif style == "stripes":
-        width = rng.randint(25, 60)
-        for offset in range(-size, size, 2 * width):
-            draw.polygon(
-                [(offset, size), (offset + width, size), (offset + width + size, 0), (offset + size, 0)],
-                fill=(*accent, rng.randint(60, 150)),
-            )
-    elif style == "grid":
-        cells = rng.randint(4, 8)
-        step = size // cells
-        for row in range(cells):
-            for column in range(cells):
-                if rng.random() < 0.45:
-                    inset = rng.randint(4, step // 4)
-                    box = (column * step + inset, row * step + inset, (column + 1) * step - inset, (row + 1) * step - inset)
-                    draw.rectangle(box, fill=(*accent, rng.randint(50, 200)))
-    elif style == "waves":
-        for number in range(rng.randint(6, 12)):
-            base = 60 + number * 40
-            amplitude, length, phase = rng.randint(10, 40), rng.randint(120, 300), rng.random() * 6.3
-            points = [(x, base + amplitude * math.sin(phase + 2 * math.pi * x / length)) for x in range(0, size + 10, 10)]
-            draw.line(points, fill=(*accent, 170), width=rng.randint(3, 9))
-    else:
-        for number in range(rng.randint(3, 6)):
-            peak_x, peak_y = rng.randint(0, size), rng.randint(120, 380)
-            spread = rng.randint(150, 320)
-            shade = tuple(int(channel * (0.5 + 0.1 * number)) for channel in accent)
-            draw.polygon([(peak_x - spread, size), (peak_x, peak_y), (peak_x + spread, size)], fill=(*shade, 190))
-    image = Image.alpha_composite(image, layer)
-    _caption(image, title, artist)
-    buffer = io.BytesIO()
-    image.convert("RGB").save(buffer, "JPEG", quality=85, optimize=True)
-    return buffer.getvalue()
-
-
-def _colour(hue, saturation, value):
-    return tuple(int(channel * 255) for channel in colorsys.hsv_to_rgb(hue, saturation, value))
-
-
-def _caption(image, title, artist):
-    """The title (wrapped, large) and the artist in a dark band at the bottom, in what the font can draw."""
-    title_font, artist_font = _font(46), _font(28)
-    title_lines = _wrap(_drawable(title, title_font), title_font, image.width - 60)[:3]
-    artist_text = _drawable(artist, artist_font)
-    height = 40 + 56 * len(title_lines) + (40 if artist_text else 0)
-    band = Image.new("RGBA", image.size, (0, 0, 0, 0))
-    ImageDraw.Draw(band).rectangle((0, image.height - height, image.width, image.height), fill=(0, 0, 0, 120))
-    image.alpha_composite(band)
-    draw = ImageDraw.Draw(image)
-    y = image.height - height + 20
-    for line in title_lines:
-        draw.text((30, y), line, font=title_font, fill=(255, 255, 255, 255))
-        y += 56
-    if artist_text:
-        draw.text((30, y), artist_text, font=artist_font, fill=(235, 235, 235, 255))
-
-
-_fonts = {}
-
-
-def _font(size):
-    if size not in _fonts:
-        try:
-            # Pillow finds it among the system's fonts (Chromium's dependencies bring DejaVu); it draws
-            # Latin, Greek and Cyrillic. Pillow's own font (Latin only) otherwise.
-            _fonts[size] = ImageFont.truetype("DejaVuSans-Bold.ttf", size)
-        except OSError:
-            _fonts[size] = ImageFont.load_default(size)
-    return _fonts[size]
-
-
-def _drawable(text, font):
-    """`text` if the font has a glyph for every character, else "" (no boxes for glyphs it lacks)."""
-    missing = bytes(font.getmask("\U000f0000"))
-    return text if all(char == " " or bytes(font.getmask(char)) != missing for char in set(text)) else ""
-
-
-def _wrap(text, font, width):
-    lines, line = [], ""
-    for word in text.split():
-        candidate = f"{line} {word}".strip()
-        if line and font.getlength(candidate) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = candidate
-    return [*lines, line] if line else lines
+    """The album's demo cover as a 600-pixel JPEG (the one the seed stores, in a larger size: see audio.artwork)."""
+    return draw_album_cover(album_id, title, artist, size=COVER_SIZE)

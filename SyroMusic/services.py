@@ -103,6 +103,19 @@ def song_pick_audio(*, song_ids):
     return changed
 
 
+@transaction.atomic
+def playlist_add_song(*, playlist, song, by):
+    """Append a song from a row's "Add to playlist" unless the playlist holds it already: a second click
+    there is a slip more often than a wish (an album's or a file's songs may repeat). Returns whether it
+    was added; ValidationError when the playlist is full."""
+    # Locked first, as every entry change does, so two clicks at once cannot both add it.
+    Playlist.objects.select_for_update().only("id").get(pk=playlist.pk)
+    if playlist.entries.filter(song=song).exists():
+        return False
+    playlist.add_songs([song], by=by)
+    return True
+
+
 def like_set(*, user, thing, liked):
     """The user likes (liked=True) or no longer likes a song, album or artist. Idempotent: liking twice
     keeps the first like (and its time); unliking what is not liked does nothing. The pages' hearts and

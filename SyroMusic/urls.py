@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import path, re_path
 
-from .views import accounts, catalogue, history, likes, media, offline, player, playlists, search, stats
+from .views import accounts, catalogue, history, likes, media, offline, player, playlists, row_actions, search, stats
 
 app_name = "music"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("music/albums/<int:pk>/", catalogue.album_detail, name="album-detail"),
     path("music/songs/", catalogue.song_list, name="song-list"),
     path("music/songs/<int:pk>/", catalogue.song_detail, name="song-detail"),
+    path("music/songs/<int:pk>/add-to-playlist/", row_actions.song_add_to_playlist, name="song-add-to-playlist"),
+    path("music/songs/<int:pk>/row-actions/", row_actions.song_row_actions, name="song-row-actions"),
     path("music/playlists/", playlists.playlist_list, name="playlist-list"),
     path("music/playlists/<int:pk>/", playlists.playlist_detail, name="playlist-detail"),
     path("music/playlists/new/", playlists.playlist_create, name="playlist-create"),

@@ -52,13 +52,16 @@ def store_cover(data):
         return content_hash
     image = _open(data)
     _write(original, data)
+    encoded = {}  # by fitted dimensions: a cover smaller than two sizes is encoded once for both
     for size, path in sized.items():
         if not path.exists():
             fitted = image.copy()
             fitted.thumbnail((size, size), Image.Resampling.LANCZOS)
-            buffer = io.BytesIO()
-            fitted.save(buffer, "WEBP", quality=WEBP_QUALITY)
-            _write(path, buffer.getvalue())
+            if fitted.size not in encoded:
+                buffer = io.BytesIO()
+                fitted.save(buffer, "WEBP", quality=WEBP_QUALITY)
+                encoded[fitted.size] = buffer.getvalue()
+            _write(path, encoded[fitted.size])
     return content_hash
 
 

@@ -1,10 +1,13 @@
 import hashlib
 import json
+from urllib.parse import urlencode
 
 from django import template
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from SyroMusic import text
 from SyroMusic.models import Album, AudioFormat, may_listen
 from SyroMusic.web.page_cache import csrf_input
 from SyroMusic.web.transcoded import data_saver_on
@@ -25,12 +28,7 @@ def csrf_slot(context):
 @register.filter
 def duration(milliseconds):
     """245000 -> "4:05"; an hour or more -> "1:02:03"; unknown -> "–"."""
-    if milliseconds is None:
-        return "–"
-    seconds = round(milliseconds / 1000)
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02}:{seconds:02}" if hours else f"{minutes}:{seconds:02}"
+    return "–" if milliseconds is None else text.duration(milliseconds)
 
 
 @register.filter
@@ -91,16 +89,30 @@ def play_button(song):
     )
 
 
-@register.simple_tag
-def queue_menu(song):
-    """A song row's last cell: "Play next" and "Add to queue" (player.js); nothing for a song without audio."""
-    if not song.is_playable:
-        return ""
+@register.simple_tag(takes_context=True)
+def queue_menu(context, song):
+    """A song row's last cell, one menu: "Play next" and "Add to queue" (player.js; a song with audio), "Like"
+    and "Add to playlist…". The same for every visitor, so cached pages stay shared, and no query: for a
+    listener, row-actions.js swaps the last two for their heart and playlists when the menu opens; otherwise
+    they lead to a small page for them (the log-in first, for a visitor)."""
+    request = context.get("request")
+    here = {"next": request.get_full_path()} if request is not None else {}
+    query = f"?{urlencode(here)}" if here else ""
+    queue = ""
+    if song.is_playable:
+        queue = format_html(
+            '<button type="button" class="needs-js" data-queue-next="{}">Play next</button>'
+            '<button type="button" class="needs-js" data-queue-add="{}">Add to queue</button>',
+            song.pk, song.pk,
+        )
+    page = reverse("music:song-add-to-playlist", args=[song.pk]) + query
     return format_html(
-        '<details class="row-menu needs-js"><summary aria-label="More for {}"><span aria-hidden="true">⋯</span>'
-        '</summary><div class="row-menu-items"><button type="button" data-queue-next="{}">Play next</button>'
-        '<button type="button" data-queue-add="{}">Add to queue</button></div></details>',
-        song.title, song.pk, song.pk,
+        '<details class="row-menu" data-row-actions="{}"><summary aria-label="More for {}">'
+        '<span aria-hidden="true">⋯</span></summary><div class="row-menu-items">{}<div class="row-actions">'
+        '<a href="{}" aria-label="Like {}">Like</a><a href="{}" aria-label="Add {} to a playlist">Add to playlist…</a>'
+        "</div></div></details>",
+        reverse("music:song-row-actions", args=[song.pk]) + query, song.title, queue, page, song.title, page,
+        song.title,
     )
 
 
@@ -135,6 +147,17 @@ def initials(name):
 
 def hue(name):
     return int(hashlib.md5(name.encode()).hexdigest()[:4], 16) % 360
+
+
+# A placeholder's pattern over its background, drawn in a second hue: with two hues and one of five
+# patterns from the name, neighbours without covers differ at a glance, not only by their initials.
+PLACEHOLDER_PATTERNS = (
+    '<path d="M0 20L20 0H40L0 40ZM0 60L60 0H80L0 80ZM0 100L100 0V20L20 100ZM40 100L100 40V60L60 100Z"{}/>',
+    '<circle cx="100" cy="0" r="70"{}/><circle cx="0" cy="100" r="38"{}/>',
+    '<path d="M0 0H50V50H0ZM50 50H100V100H50Z"{}/>',
+    '<path d="M0 100L35 45L60 75L80 50L100 80V100Z"{}/><circle cx="78" cy="24" r="12"{}/>',
+    '<path d="M0 0H100V12H0ZM0 24H100V36H0ZM0 64H100V76H0ZM0 88H100V100H0Z"{}/>',
+)
 
 
 # For each size a page shows a cover at: the stored width in `src` (and the img's width and height, so
@@ -181,22 +204,76 @@ def og_image(context, album):
 
 
 @register.simple_tag
+def row_cover(album):
+    """A song row's thumbnail of its album's cover (the 64 px file; the 300 px one on a 2x screen). Decorative:
+    the row's title names the song and its album column the album, so alt="" and an aria-hidden placeholder."""
+    if album.cover_hash:
+        width, widths, sizes = COVER_RENDITIONS["small"]
+        srcset = ", ".join(f"{album.cover_image_url(w)} {w}w" for w in widths)
+        return format_html(
+            '<img class="cover cover-row" src="{}" srcset="{}" sizes="{}" width="{}" height="{}" alt="" loading="lazy" '
+            'decoding="async">',
+            album.cover_image_url(width), srcset, sizes, width, width,
+        )
+    if album.cover_url:
+        return format_html(
+            '<img class="cover cover-row" src="{}" width="64" height="64" alt="" loading="lazy" decoding="async">',
+            album.cover_url,
+        )
+    return placeholder(album.title, "", "row")
+
+
+# An artist without a picture of their own shows their newest covers: four in a square when they have as
+# many, else the newest one (see SyroMusic.views.catalogue.artist_cover_albums for the one query).
+COLLAGE_SIZE = 4
+
+
+@register.simple_tag
 def artist_picture(artist, size="medium"):
+    """The artist's own image, else a collage of their album covers (artist.cover_albums, when the view
+    prefetched it), else a placeholder drawn from their name."""
     label = f"Picture of {artist.name}"
     if artist.image_url:
         return format_html(
             '<img class="cover round cover-{}" src="{}" alt="{}" loading="lazy" decoding="async">', size,
             artist.image_url, label,
         )
+    albums = getattr(artist, "cover_albums", [])
+    if len(albums) >= COLLAGE_SIZE:
+        tiles = format_html_join("", "{}", ((_collage_tile(album),) for album in albums[:COLLAGE_SIZE]))
+        return format_html(
+            '<span class="cover round cover-{} collage" role="img" aria-label="{}">{}</span>', size, label, tiles
+        )
+    if albums:
+        album = albums[0]
+        src = album.cover_image_url(300) if album.cover_hash else album.cover_url
+        return format_html(
+            '<img class="cover round cover-{}" src="{}" width="300" height="300" alt="{}" loading="lazy" '
+            'decoding="async">', size, src, label,
+        )
     return placeholder(artist.name, label, size, extra_class="round")
 
 
+def _collage_tile(album):
+    src = album.cover_image_url(300) if album.cover_hash else album.cover_url
+    return format_html('<img src="{}" width="150" height="150" alt="" loading="lazy" decoding="async">', src)
+
+
 def placeholder(name, label, size, extra_class=""):
+    """An inline SVG drawn from the name: a background hue, a pattern in a second hue, the initials. With a
+    label it is an image of that name; without one it is decorative (hidden from assistive technology)."""
+    digest = hashlib.md5(name.encode()).digest()
+    first = hue(name)
+    second = (first + 90 + digest[2] % 150) % 360
+    pattern = PLACEHOLDER_PATTERNS[digest[3] % len(PLACEHOLDER_PATTERNS)]
+    paint = format_html(' fill="hsl({} 60% 55%)" fill-opacity=".6"', second)
+    shapes = format_html(pattern, *([paint] * pattern.count("{}")))
+    role = format_html('role="img" aria-label="{}"', label) if label else mark_safe('aria-hidden="true"')
     return format_html(
-        '<svg class="cover cover-{} {}" viewBox="0 0 100 100" role="img" aria-label="{}">'
-        '<rect width="100" height="100" fill="hsl({} 45% 32%)"/>'
+        '<svg class="cover cover-{} {}" viewBox="0 0 100 100" {}>'
+        '<rect width="100" height="100" fill="hsl({} 45% 30%)"/>{}'
         '<text x="50" y="50" dy=".35em" text-anchor="middle" font-size="34" fill="#fff">{}</text></svg>',
-        size, extra_class, label, hue(name), initials(name),
+        size, extra_class, role, first, shapes, initials(name),
     )
 
 

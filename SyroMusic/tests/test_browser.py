@@ -226,7 +226,7 @@ def test_the_scripts_run_again_after_new_content_without_binding_anything_twice(
     # content (here a fresh copy of the header search form) with htmx:load.
     # The page modules export init(root); the player's and navigation's run once, outside #page.
     initialised = [src for src in modules if page.evaluate("async src => { const m = await import(src); if (m.init) { m.init(document); return true; } return false; }", src)]
-    assert len(initialised) == 4, initialised
+    assert len(initialised) == 6, initialised
     page.evaluate("""() => {
         const form = document.querySelector("form.site-search");
         const fresh = form.cloneNode(true);

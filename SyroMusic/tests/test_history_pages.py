@@ -73,10 +73,11 @@ class TestThePage:
         assert '<time datetime="2025-03-14T21:04:05+00:00">14 Mar 2025 21:04</time>' in row
         assert f'<form method="post" action="/music/history/{made.pk}/remove/">' in row
         assert '<input type="hidden" name="next" value="/music/history/">' in row
-        assert row.strip().endswith(f'data-queue-add="{song.pk}">Add to queue</button></div></details></td>')
+        assert f'data-queue-add="{song.pk}">Add to queue</button><div class="row-actions">' in row
+        assert row.strip().endswith('aria-label="Add Roygbiv to a playlist">Add to playlist…</a></div></div></details></td>')
         assert rows(response) == [
-            ["▶", "Roygbiv ♪ (playable)", "Boards of Canada", "Music Has the Right to Children", "14 Mar 2025 21:04",
-             "1:40", "Counted", "Remove", "⋯ Play next Add to queue"]
+            ["▶", "MC Roygbiv ♪ (playable)", "Boards of Canada", "Music Has the Right to Children", "14 Mar 2025 21:04",
+             "1:40", "Counted", "Remove", "⋯ Play next Add to queue Like Add to playlist…"]
         ]
 
     def test_a_skip_says_skipped(self, alice, song):

@@ -24,9 +24,9 @@ def links(response, css_class="pagination"):
 # there is one), count, page. Details: the object, then what the page lists.
 BUDGETS = [
     ("/", 4),
-    ("/music/artists/", 2),
-    ("/music/artists/?letter=B&sort=newest&page=2", 2),
-    ("/music/artists/2/", 4),  # artist, discography count, discography page, top songs
+    ("/music/artists/", 3),  # count, page, the page's artists' newest covers (their collages)
+    ("/music/artists/?letter=B&sort=newest&page=2", 3),
+    ("/music/artists/2/", 5),  # artist, their newest covers, discography count, discography page, top songs
     ("/music/albums/", 3),
     ("/music/albums/?decade=1990&type=album&sort=artist", 3),
     ("/music/albums/1/", 4),  # album with artist, genres, tracklist, other albums
@@ -56,7 +56,7 @@ def test_a_logged_in_listeners_page_is_never_cached_and_costs_their_user(client,
     client.force_login(make_user("alice"))
     # The user costs a query; a list's count is remembered from the first visit; the song page
     # also lists the user's own playlists for its "Add to" form.
-    budget = {"/music/songs/": 3, "/music/playlists/2/": 4, "/music/artists/2/": 4, "/music/songs/1/": 4}[url]
+    budget = {"/music/songs/": 3, "/music/playlists/2/": 4, "/music/artists/2/": 5, "/music/songs/1/": 4}[url]
     client.get(url)  # the session is now in the cache, and so is the list's count
     with django_assert_num_queries(budget):
         assert client.get(url).status_code == HTTPStatus.OK
@@ -120,7 +120,7 @@ class TestPagination:
         )
 
     def titles(self, response):
-        return re.findall(r'<td><a href="/music/songs/\d+/">([^<]*)</a>', text(response))
+        return re.findall(r'<td class="row-title">(?:<img [^>]*>|<svg .*?</svg>)?<a href="/music/songs/\d+/">([^<]*)</a>', text(response))
 
     @pytest.mark.parametrize(("page", "shown"), [("abc", 1), ("0", 1), ("-4", 1), ("", 1), ("3", 3), ("999999", 20), ("20", 20)])
     def test_any_page_number_gives_a_sensible_page(self, client, songs, page, shown):
@@ -231,7 +231,7 @@ class TestSongList:
     )
     def test_sorts_and_genre_filter(self, client, songs, query, titles):
         html = text(client.get(f"/music/songs/{query}"))
-        assert re.findall(r'<td><a href="/music/songs/\d+/">([^<]*)</a>', html) == titles
+        assert re.findall(r'<td class="row-title">(?:<img [^>]*>|<svg .*?</svg>)?<a href="/music/songs/\d+/">([^<]*)</a>', html) == titles
 
     def test_a_row_shows_artist_album_and_duration(self, client, songs):
         html = text(client.get("/music/songs/?sort=duration"))
@@ -291,7 +291,7 @@ class TestAlbumPage:
         make_album("Siamese Dream", artist=album.artist, release_date="1993-07-27")
         html = text(client.get(album.get_absolute_url()))
         assert re.findall(r"<h3>([^<]*)</h3>", html) == ["Disc 1", "Disc 2"]
-        titles = re.findall(r'<td><a href="/music/songs/\d+/">([^<]*)</a>', html)
+        titles = re.findall(r'<td class="row-title">(?:<img [^>]*>|<svg .*?</svg>)?<a href="/music/songs/\d+/">([^<]*)</a>', html)
         assert titles == ["Mellon Collie", "Tonight", "Where Boys Fear", "Bodies"]
         assert "<td class=\"num\">2:52</td>" in html and "<td class=\"num\">4:14</td>" in html
         assert "Total running time: 16 min" in html

@@ -4,6 +4,7 @@ the contract player.js reads: data-play-list, data-play-song, data-queue-next/-a
 
 import re
 from http import HTTPStatus
+from urllib.parse import urlencode
 
 import pytest
 from django.template import Context, Template
@@ -30,11 +31,18 @@ NOT_PLAYABLE = (
 )
 
 
-def menu(song):
+def menu(song, here=""):
+    query = f"?{urlencode({'next': here})}" if here else ""
+    page = f"/music/songs/{song.pk}/add-to-playlist/{query}"
+    queue = (
+        f'<button type="button" class="needs-js" data-queue-next="{song.pk}">Play next</button>'
+        f'<button type="button" class="needs-js" data-queue-add="{song.pk}">Add to queue</button>'
+    ) if song.is_playable else ""
     return (
-        f'<details class="row-menu needs-js"><summary aria-label="More for {song.title}"><span aria-hidden="true">⋯</span>'
-        f'</summary><div class="row-menu-items"><button type="button" data-queue-next="{song.pk}">Play next</button>'
-        f'<button type="button" data-queue-add="{song.pk}">Add to queue</button></div></details>'
+        f'<details class="row-menu" data-row-actions="/music/songs/{song.pk}/row-actions/{query}"><summary aria-label="More for {song.title}">'
+        f'<span aria-hidden="true">⋯</span></summary><div class="row-menu-items">{queue}<div class="row-actions">'
+        f'<a href="{page}" aria-label="Like {song.title}">Like</a><a href="{page}" aria-label="Add {song.title} to a playlist">'
+        "Add to playlist…</a></div></div></details>"
     )
 
 
@@ -57,9 +65,10 @@ def rows(html):
     return found
 
 
-def expected_rows(*songs):
+def expected_rows(*songs, here):
     return [
-        (song.pk, "", button(song), menu(song)) if song.is_playable else (song.pk, "unplayable", NOT_PLAYABLE, "")
+        (song.pk, "", button(song), menu(song, here)) if song.is_playable
+        else (song.pk, "unplayable", NOT_PLAYABLE, menu(song, here))
         for song in songs
     ]
 
@@ -97,9 +106,9 @@ class TestTags:
         assert 'aria-label="More for &lt;b&gt;&quot;Rock&quot; &amp; roll&lt;/b&gt;"' in html
         assert "<b>" not in html
 
-    def test_a_song_without_audio_has_a_mark_and_no_menu(self):
+    def test_a_song_without_audio_has_a_mark_and_a_menu_without_the_queue(self):
         song = make_song()
-        assert self.render("{% play_button song %}|{% queue_menu song %}", song=song) == f"{NOT_PLAYABLE}|"
+        assert self.render("{% play_button song %}|{% queue_menu song %}", song=song) == f"{NOT_PLAYABLE}|{menu(song)}"
 
     @pytest.mark.parametrize(("stream_anonymous", "who", "flag"), [
         (False, None, "0"), (True, None, "1"), (False, "alice", "1"), (True, "alice", "1"),
@@ -126,13 +135,13 @@ class TestRows:
         _, songs, _ = blue
         html = text(client.get("/music/songs/"))
         assert '<table class="songs" data-play-list>' in html
-        assert rows(html) == expected_rows(*sorted(songs, key=lambda song: song.title))
+        assert rows(html) == expected_rows(*sorted(songs, key=lambda song: song.title), here="/music/songs/")
 
     def test_the_artists_top_songs_have_them(self, client, blue, settings):
         settings.STREAM_ANONYMOUS = True
         album, songs, _ = blue
         html = text(client.get(album.artist.get_absolute_url()))
-        assert rows(html) == expected_rows(*songs)
+        assert rows(html) == expected_rows(*songs, here=album.artist.get_absolute_url())
         assert play_actions(f"artist={album.artist.pk}") in html
 
     def test_liked_songs_have_them(self, alice, blue):
@@ -140,7 +149,7 @@ class TestRows:
         for song in songs:
             like_set(user=alice, thing=song, liked=True)
         html = text(logged_in(alice).get("/music/liked/"))
-        assert rows(html) == expected_rows(*reversed(songs))
+        assert rows(html) == expected_rows(*reversed(songs), here="/music/liked/")
         assert play_actions("liked=1") in html
 
     def test_no_liked_songs_means_nothing_to_play(self, alice):
@@ -151,14 +160,14 @@ class TestRows:
         _, songs, _ = blue
         html = text(client.get("/music/search/", {"q": "river", "type": "song"}))
         assert '<table class="songs" data-play-list>' in html
-        assert rows(html) == expected_rows(songs[0])
+        assert rows(html) == expected_rows(songs[0], here="/music/search/?q=river&type=song")
 
     def test_the_album_tracklist_has_them_and_a_control_without_javascript(self, client, blue, settings):
         settings.STREAM_ANONYMOUS = True
         album, (river, _, _), _ = blue
         html = text(client.get(album.get_absolute_url()))
         assert '<table class="tracklist" data-play-list>' in html
-        assert rows(html) == expected_rows(*blue[1])
+        assert rows(html) == expected_rows(*blue[1], here=album.get_absolute_url())
         assert f'<noscript><audio controls preload="none" src="{river.audio.get_absolute_url()}"' in html
         assert play_actions(f"album={album.pk}") in html
 
@@ -166,13 +175,13 @@ class TestRows:
         _, (river, all_i_want, my_old_man), playlist = blue
         html = text(logged_in(alice).get(playlist.get_absolute_url()))
         assert '<table class="tracklist reorderable" data-play-list>' in html
-        assert rows(html) == expected_rows(my_old_man, river, all_i_want)
+        assert rows(html) == expected_rows(my_old_man, river, all_i_want, here=playlist.get_absolute_url())
         assert play_actions(f"playlist={playlist.pk}") in html
 
     def test_the_song_page_has_a_play_button_and_its_menu(self, alice, blue):
         _, (river, _, my_old_man), _ = blue
         html = text(logged_in(alice).get(river.get_absolute_url()))
-        assert f"{button(river)} {menu(river)}" in html
+        assert f"{button(river)} {menu(river, river.get_absolute_url())}" in html
         assert f'<noscript><audio controls preload="none" src="{river.audio.get_absolute_url()}"' in html
         unplayable = text(logged_in(alice).get(my_old_man.get_absolute_url()))
         assert "data-play-song" not in unplayable and "Not playable: no audio file" in unplayable

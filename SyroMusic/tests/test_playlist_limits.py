@@ -299,7 +299,7 @@ def test_a_former_recipient_sees_neither_the_playlist_nor_its_new_name(shared):
     Playlist.objects.filter(pk=playlist.pk).update(name="Renamed in secret")
     page = text(dana.get("/music/users/dana/"))
     assert "Secret" not in page and "Renamed in secret" not in page and "For you" not in page
-    assert "Nothing shared with you yet." in page
+    assert '<h2 id="get-started">Get started</h2>' in page  # nothing left: the new listener's guidance
     Playlist.objects.filter(pk=playlist.pk).update(is_public=True)  # seen again: the share shows again
     assert "Renamed in secret</a>" in text(dana.get("/music/users/dana/"))
 

@@ -1,5 +1,6 @@
 """Home, artists, albums and songs."""
 
+from django.db.models import Count, Max, OuterRef, Prefetch, Subquery
 from django.shortcuts import get_object_or_404, render
 
 from SyroMusic import caching
@@ -13,6 +14,8 @@ ARTISTS_PER_PAGE = 25
 ALBUMS_PER_PAGE = 25
 SONGS_PER_PAGE = 50
 DISCOGRAPHY_PER_PAGE = 50
+# An artist without a picture shows their four newest covers (templatetags artist_picture: two by two).
+COLLAGE_SIZE = 4
 
 
 @cache_page_for_visitors(*BOTH)
@@ -33,15 +36,25 @@ def filtered_list(request, form, queryset, per_page, template):
     return render(request, template, context)
 
 
+def artist_cover_albums():
+    """The newest covers of each artist (artist.cover_albums), for the collage of an artist without a picture:
+    one query for all the artists of a page (a sliced prefetch: a window function per artist)."""
+    covered = Album.objects.exclude(cover_hash="", cover_url="").newest_first().only(
+        "id", "artist_id", "cover_hash", "cover_url"
+    )
+    return Prefetch("albums", queryset=covered[:COLLAGE_SIZE], to_attr="cover_albums")
+
+
 @cache_page_for_visitors(caching.CATALOGUE)
 def artist_list(request):
     form = ArtistListForm(request.GET)
-    return filtered_list(request, form, Artist.objects.all(), ARTISTS_PER_PAGE, "syromusic/artist_list.html")
+    artists = Artist.objects.prefetch_related(artist_cover_albums())
+    return filtered_list(request, form, artists, ARTISTS_PER_PAGE, "syromusic/artist_list.html")
 
 
 @cache_page_for_visitors(caching.CATALOGUE)
 def artist_detail(request, pk):
-    artist = get_object_or_404(Artist.objects.with_liked(request.user), pk=pk)
+    artist = get_object_or_404(Artist.objects.with_liked(request.user).prefetch_related(artist_cover_albums()), pk=pk)
     context = {
         "artist": artist,
         "top_songs": artist.songs.for_listing().most_popular()[:10],
@@ -81,9 +94,21 @@ def song_list(request):
     return filtered_list(request, form, Song.objects.for_listing(), SONGS_PER_PAGE, "syromusic/song_list.html")
 
 
+def _with_album_place(songs):
+    """"Track 1 of 12" and "Disc 2 of 2" on the song page: the counts come in the song's own query.
+    (A candidate for SongQuerySet.for_page once the schema owner takes it.)"""
+    album_songs = Song.objects.filter(album=OuterRef("album")).order_by().values("album")
+    return songs.annotate(
+        tracks_on_disc=Subquery(
+            album_songs.filter(disc_number=OuterRef("disc_number")).annotate(n=Count("pk")).values("n")
+        ),
+        disc_count=Subquery(album_songs.annotate(n=Max("disc_number")).values("n")),
+    )
+
+
 @cache_page_for_visitors(*BOTH)
 def song_detail(request, pk):
-    song = get_object_or_404(Song.objects.for_page().with_liked(request.user), pk=pk)
+    song = get_object_or_404(_with_album_place(Song.objects.for_page().with_liked(request.user)), pk=pk)
     playlists = (
         Playlist.objects.visible_to(request.user)
         .filter(entries__song=song)

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from SyroMusic import playlist_files
+from SyroMusic import search as searching
 from SyroMusic.models import Collaborator, Need, Playlist, PlaylistEntry, may_listen
 from SyroMusic.services import playlist_import_file, playlist_share
 from SyroMusic.web.limits import DOWNLOADS, SHARES, take_download
@@ -20,6 +21,8 @@ from .forms import AddSongForm, CollaboratorForm, MoveEntryForm, PlaylistForm, P
 
 PLAYLISTS_PER_PAGE = 20
 ENTRIES_PER_PAGE = 100
+FILTER_FROM = 20  # entries from which a playlist page offers to filter its rows by text
+FIND_RESULTS = 10
 
 
 @cache_page_for_visitors(*BOTH)
@@ -51,9 +54,25 @@ def playlist_detail(request, pk):
         "entry_count": totals["count"],
         "total_duration_ms": totals["duration_ms"] or 0,
         "may_listen": may_listen(request.user),
+        "filterable": totals["count"] >= FILTER_FROM,
         **paginate(request, playlist.entries_in_order(), ENTRIES_PER_PAGE, areas=BOTH, count=totals["count"]),
     }
+    # "Find songs to add": offered while the playlist is empty, and kept while the listener adds.
+    find = request.GET.get("find")
+    if context["can_edit"] and (find is not None or not totals["count"]):
+        context.update(find_songs(request.user, find))
     return render(request, "syromusic/playlist_detail.html", context)
+
+
+def find_songs(user, find):
+    """The search inside a playlist page: its text, its best songs (two queries at most) or what is wrong with it."""
+    context = {"finding": True, "find": find or ""}
+    if find:
+        try:
+            context["found"] = searching.best(searching.parse(find), user, {"song": FIND_RESULTS})["song"].rows
+        except searching.SearchError as error:
+            context["find_error"] = str(error)
+    return context
 
 
 def playlist_for(request, pk, need):

@@ -14,6 +14,7 @@ from SyroMusic.demo import (
     GENRES,
     catalogue_has_data,
     demo_catalogue_seed,
+    demo_covers_add,
     demo_listens_seed,
     plan_sizes,
     progress_total,
@@ -53,6 +54,11 @@ class Command(BaseCommand):
             "(in --audio-folder, made only when missing) and scan that folder; also when the catalogue already "
             "exists (with --if-empty)",
         )
+        parser.add_argument(
+            "--covers", action="store_true",
+            help="draw a cover for every album without one (after --audio's, whose files bring their own); also "
+            "when the catalogue already exists (with --if-empty)",
+        )
         parser.add_argument("--audio-folder", help="where the demo's audio files go (default: <project>/demo-music)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -69,6 +75,8 @@ class Command(BaseCommand):
             if options["audio"]:
                 # A catalogue seeded before the demo had audio gets it now; one that has it is left alone.
                 self.add_demo_audio(options)
+            if options["covers"]:
+                self.add_demo_covers(options)
             if options["demo_admin"]:
                 self.add_demo_listens(options)
             return
@@ -105,8 +113,19 @@ class Command(BaseCommand):
         )
         if options["audio"]:
             self.add_demo_audio(options)
+        if options["covers"]:
+            self.add_demo_covers(options)
         if options["demo_admin"]:
             self.add_demo_listens(options)
+
+    def add_demo_covers(self, options):
+        """A drawn cover for each album still without one; nothing to do (one query) once they all have one."""
+        show = not options["no_progress"] and options.get("verbosity", 1) > 0
+        started = time.monotonic()
+        with tqdm(desc="demo covers", unit=" covers", file=sys.stderr, disable=None if show else True) as bar:
+            given = demo_covers_add(progress=bar)
+        if given:
+            self.stdout.write(f"Drew covers for {given:,} albums in {time.monotonic() - started:.1f} s.")
 
     def add_demo_listens(self, options):
         """The demo listener's history (after the audio: the songs that play come first); none twice."""

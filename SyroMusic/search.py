@@ -72,6 +72,7 @@ TYPO_MIN_LENGTH = 4
 # At most this many unknown words of a query are corrected (each costs a scan of the words of about its length):
 # a query of twenty made-up words must not cost twenty scans.
 TYPO_MAX_WORDS = 3
+_UNSEEN = object()  # a word not yet looked for (None is a word with no alike catalogue word)
 
 
 class SearchError(ValueError):
@@ -292,7 +293,8 @@ class Vocabulary:
 
     def closest(self, word):
         """The catalogue word most like word (the most common among equals), or None if none is alike enough."""
-        if word not in self._closest:
+        best = self._closest.get(word, _UNSEEN)
+        if best is _UNSEEN:
             if len(self._closest) >= 1000:  # remembered per process and catalogue version, within bounds
                 self._closest.clear()
             matcher = difflib.SequenceMatcher(autojunk=False)
@@ -314,7 +316,8 @@ class Vocabulary:
                 if score >= best_score:
                     best, best_score = candidate, score
             self._closest[word] = best
-        return self._closest[word]
+        # The local result, not a second read: another thread may clear the dict in between.
+        return best
 
 
 def _read_vocabulary():

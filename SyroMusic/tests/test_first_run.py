@@ -120,7 +120,7 @@ def test_the_server_make_run_starts_answers_on_the_port_asked_for(tmp_path):
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
                     body = response.read()
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused, reset, or a first answer slower than 10 s on a busy machine: ask again
                 time.sleep(0.2)
         assert server.poll() is None, log.read_text()
         assert body == b"ok\n", log.read_text()

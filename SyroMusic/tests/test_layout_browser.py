@@ -63,6 +63,8 @@ def test_at_375_px_the_header_is_one_short_row_and_no_page_scrolls_sideways(site
 
 
 def test_the_phone_menu_and_search_open_from_their_buttons(site):
+    from playwright.sync_api import expect
+
     page = site("/music/songs/")
     nav_link = page.get_by_role("navigation", name="Main").get_by_role("link", name="Artists")
     search_field = page.get_by_role("combobox", name="Search the catalogue")
@@ -77,7 +79,7 @@ def test_the_phone_menu_and_search_open_from_their_buttons(site):
 
     page.locator(".header-search > summary").click()
     assert search_field.is_visible()
-    assert not nav_link.is_visible()  # opening one closes the other
+    expect(nav_link).to_be_hidden(timeout=chromium_tools.WAIT_MS)  # opening one closes the other (header.js, on "toggle")
     page.wait_for_function("document.activeElement?.id === 'site-search-q'")
     assert overflow(page) == 0
 

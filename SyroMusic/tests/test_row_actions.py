@@ -199,7 +199,7 @@ class TestThePageWithoutJavaScript:
         assert response.status_code == HTTPStatus.NOT_FOUND
         assert not PlaylistEntry.objects.exists()
 
-    @pytest.mark.parametrize("playlist", ["", "abc", "99999999999999999999999"])
+    @pytest.mark.parametrize("playlist", ["", "abc", "99999999999999999999999", "²", "٣"])
     def test_no_playlist_or_a_bad_one_is_404(self, alice, song, playlist):
         response = logged_in(alice).post(f"/music/songs/{song.pk}/add-to-playlist/", {"playlist": playlist})
         assert response.status_code == HTTPStatus.NOT_FOUND

@@ -5,7 +5,7 @@ rows by text. Real MP3s, generated at test time."""
 
 import pytest
 
-from SyroMusic.models import Like, Playlist, PlaylistEntry
+from SyroMusic.models import Like, PlaylistEntry
 
 from .browser import WAIT_MS, finish, log_in, playable_songs, server_answered, server_idle, shot, wait_for_page, watch
 from .factories import make_playlist, make_user
@@ -45,6 +45,10 @@ def test_a_listener_adds_to_playlists_and_likes_from_a_row_without_leaving_the_p
     status = row.locator(".row-menu-status")
     row.get_by_role("button", name="Add Alpha Tide to Road trip").click()
     expect(status).to_have_text("Added “Alpha Tide” to Road trip.", timeout=WAIT_MS)
+    # The pressed button was replaced by the fresh menu's: focus moved to its successor, not to the page.
+    assert page.evaluate("() => document.activeElement.getAttribute('aria-label')") == (
+        "Add Alpha Tide to Road trip (already in it)"
+    )
     server_answered(lambda: PlaylistEntry.objects.filter(playlist=road, song=alpha).count() == 1)
     # Its button now says the playlist holds it; a second click is said, not added.
     row.get_by_role("button", name="Add Alpha Tide to Road trip (already in it)").click()
@@ -72,8 +76,10 @@ def test_a_listener_adds_to_playlists_and_likes_from_a_row_without_leaving_the_p
     assert page.evaluate("() => document.getElementById('content').dataset.mark") == "kept"
     # Still playing the list it started (a slow machine may have moved on to the next song of it).
     assert page.evaluate("() => [syroPlayer.playing, syroPlayer.queue.tracks.map(track => track.title)]") == [True, TITLES]
-    made = Playlist.objects.get(owner=dana, name="Night drive")
-    assert list(made.entries.values_list("song", flat=True)) == [alpha.pk]
+    # Read while the live server answers nothing: the playing page keeps writing (the queue, its listens).
+    server_answered(lambda: list(
+        PlaylistEntry.objects.filter(playlist__owner=dana, playlist__name="Night drive").values_list("song", flat=True)
+    ) == [alpha.pk])
     # The one answer that is not a success: the second add's, which the browser notes in its console.
     assert page.errors == ["Failed to load resource: the server responded with a status of 409 (Conflict)"]
 
@@ -105,6 +111,9 @@ def test_an_empty_playlist_finds_songs_to_add_and_a_long_one_filters_its_rows(pa
     shown = rows.locator("visible=true").all_inner_texts()
     assert len(shown) == 8 and all("Cedar Smoke" in text for text in shown)
     shot(page, "row-actions-filter", full_page=False)
+    # Only the title, artist and album are matched: not the words of each row's menu.
+    field.fill("like")
+    expect(page.locator("#playlist-filter-status")).to_have_text("0 of 24 songs shown.", timeout=WAIT_MS)
     field.fill("")
     expect(page.locator("#playlist-songs tbody tr[data-song-id]:visible")).to_have_count(24, timeout=WAIT_MS)
     assert page.errors == []

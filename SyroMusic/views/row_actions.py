@@ -68,7 +68,8 @@ def song_add_to_playlist(request, pk):
 
 
 def _digits(value):
-    return int(value) if value and value.isdigit() and len(value) < 19 else 0
+    # isascii: "²".isdigit() is true, and int("²") fails.
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 19 else 0
 
 
 def _add(request, song, playlist):

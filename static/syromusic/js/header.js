@@ -8,8 +8,8 @@ function within(root, selector) {
   return root.matches?.(selector) ? [root, ...found] : found;
 }
 
-// Wide screens show the disclosures' contents inline through ::details-content. A browser without it would hide
-// the menu and the search behind buttons that site.css hides there: keep them open on wide screens instead.
+// Wide screens show the disclosures' contents inline through ::details-content. A browser without it keeps the
+// buttons there (site.css) and would show the menu and the search only after a click: open them on wide screens.
 const wide = window.matchMedia("(min-width: 40.0625rem)");
 const inlineByCss = CSS.supports("selector(::details-content)");
 

@@ -106,6 +106,13 @@ async function add(menu, form, body) {
       // The message below still says it was added.
     }
   }
+  // The pressed button was replaced with the menu's new contents: focus its successor (the same playlist's
+  // button, or the new-playlist field), never the page's body.
+  const playlist = body.get("playlist");
+  const successor = playlist
+    ? menu.querySelector(`.row-add button[name="playlist"][value="${CSS.escape(playlist)}"]`)
+    : menu.querySelector(".row-new input[name='name']");
+  (successor || menu.querySelector("summary")).focus();
   say(menu, message);
 }
 
@@ -127,7 +134,9 @@ function filterRows(input) {
   const rows = [...table.tBodies[0].rows].filter((row) => row.dataset.songId);
   let shown = 0;
   for (const row of rows) {
-    const text = row.textContent.toLocaleLowerCase();
+    // The title, artist and album only: not the row's menu ("Like", "Add to playlist…") or a cover's initials.
+    const text = [...row.querySelectorAll(".row-title a, [data-filter-text]")]
+      .map((cell) => cell.textContent).join(" ").toLocaleLowerCase();
     row.hidden = !words.every((word) => text.includes(word));
     shown += row.hidden ? 0 : 1;
   }

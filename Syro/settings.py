@@ -129,6 +129,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "SyroMusic.web.middleware.RequestLogMiddleware",
+    # Anonymous visitors' kept pages, answered before any other middleware works (one cache round trip).
+    "SyroMusic.web.page_cache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "SyroMusic.web.middleware.ContentSecurityPolicyMiddleware",
     "SyroMusic.web.middleware.BodyLimitMiddleware",
@@ -267,6 +269,9 @@ CACHE_VERSIONS_DIR = "" if REDIS_URL else os.environ.get("CACHE_VERSIONS_DIR", s
 
 # How long an anonymous visitor's page may be served from the cache (seconds).
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 900)
+# How long a shared cache (the nginx front, a CDN) may answer anonymous visitors with a page without
+# asking Django (s-maxage): a write shows to them within this many seconds. 0: shared caches always ask.
+PAGE_SHARED_SECONDS = env_int("PAGE_SHARED_SECONDS", 5)
 
 # Sessions read from the cache, written through to the database.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

@@ -25,7 +25,7 @@ PLAYLISTS = "playlists"
 AREAS = (CATALOGUE, PLAYLISTS)
 
 
-def _version_key(area):
+def version_key(area):
     return f"version:{area}"
 
 
@@ -33,7 +33,7 @@ def versions(areas=AREAS):
     """The current version of each area, creating any that is missing (first use, or evicted)."""
     if settings.CACHE_VERSIONS_DIR:
         return tuple(_file_version(area) for area in areas)
-    keys = [_version_key(area) for area in areas]
+    keys = [version_key(area) for area in areas]
     found = cache.get_many(keys)
     for key in keys:
         if key not in found:
@@ -54,7 +54,7 @@ class _Bump:
             for area in self.areas:
                 _write_file_version(area)
         else:
-            cache.set_many({_version_key(area): time.time_ns() for area in self.areas}, timeout=None)
+            cache.set_many({version_key(area): time.time_ns() for area in self.areas}, timeout=None)
 
 
 def _file_version(area):

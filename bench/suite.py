@@ -57,6 +57,10 @@ MARKER = STATE / "catalogue.json"
 WRK_SCRIPT = ROOT / "bench" / "status.lua"
 SEED = 1
 LIST_PATHS = {"/music/artists/", "/music/albums/", "/music/songs/", "/music/playlists/"}
+# A search no word of the catalogue matches ("midnight" misspelt): only the typo search can answer it.
+TYPO = "midnigth"
+# Pages nginx's page cache answers in the shared-cache rows (PAGE_SHARED_SECONDS on).
+SHARED_ROWS = ("/", "/music/songs/", "/music/albums/")
 API_LIST_PATHS = {"/api/v1/songs/", "/api/v1/albums/", "/api/v1/artists/", "/api/v1/playlists/", "/api/v1/genres/"}
 
 
@@ -143,6 +147,8 @@ class Servers:
             "API_USER_PER_HOUR": str(10**9),
             "LOG_FORMAT": "json",
             "BENCH_BASELINE": "1",
+            # The rows measure Django: nginx's page cache keeps nothing (the shared-cache rows turn it on).
+            "PAGE_SHARED_SECONDS": "0",
         }
         if self.small:
             # The smoke run may share a busy machine (CI): the "before" pages render fewer rows, and a slow
@@ -438,8 +444,8 @@ def default_rows():
     for url in (f"{tracks}?album={first(Album.objects)}", f"{tracks}?artist={first(Artist.objects)}", f"{tracks}?ids={some_ids}",
                 reverse("music:player-track", args=[first(Song.objects)])):
         rows.append({"url": url, "type": "json", "kind": "detail", "page1": False, "before": None, "optional": True})
-    search = ["/music/search/?q=beatles", "/music/search/?q=midnight", "/api/v1/search/?q=beatles",
-              "/api/v1/search/?q=midnight"]
+    search = ["/music/search/?q=beatles", "/music/search/?q=midnight", f"/music/search/?q={TYPO}",
+              "/api/v1/search/?q=beatles", "/api/v1/search/?q=midnight", f"/api/v1/search/?q={TYPO}"]
     search.append(reverse("music:search-suggest") + "?q=mid")
     for url in search:
         rows.append({"url": url, "type": "json" if url.startswith("/api/") else "html", "kind": "search",
@@ -516,7 +522,8 @@ def render(report):
         f"(`seed_catalogue --songs {report['songs']} --seed {SEED}`) on PostgreSQL "
         f"({'throwaway, fsync off' if report['small'] else 'durable cluster in .bench/, fsync on'}); Redis as the cache.",
         f"- Server: gunicorn through `scripts/serve` as `make serve` runs it (gunicorn.conf.py: {report['workers']} sync "
-        "workers, DEBUG off, access log on), plus LOG_FORMAT=json, API rate limits raised out of the way, and "
+        "workers, DEBUG off, access log on, nginx in front), plus LOG_FORMAT=json, API rate limits raised out of "
+        "the way, PAGE_SHARED_SECONDS=0 (nginx's page cache keeps nothing, so every row measures Django), and "
         "BENCH_BASELINE=1 for the minimal view and the \"before\" pages.",
         f"- Method: server time is the app's own request log (`duration_ms`, the whole middleware stack), "
         f"{report['runs']} sequential requests per row and state (after one request per worker, so no worker's own "
@@ -552,6 +559,23 @@ def render(report):
     missing = [r["url"] for r in report["rows"] if r.get("missing")]
     if missing:
         out += ["", "Not measured, the address answered 404 (not built yet): " + ", ".join(f"`{u}`" for u in missing) + "."]
+    shared = report.get("shared") or []
+    shared_minimal = next((r for r in shared if r["url"] == "/bench/minimal/"), None)
+    if shared and shared_minimal:
+        out += [
+            "",
+            "## nginx's page cache",
+            "",
+            "The server again with PAGE_SHARED_SECONDS=60 (the rows above run with 0): nginx keeps an anonymous page "
+            "for as long as its `s-maxage` says and answers it without gunicorn. Same load; the minimal view is "
+            "never kept, so it still goes through Django.",
+            "",
+            "| Row | nginx said | Req/s | / minimal view | Errors |",
+            "| --- | --- | ---: | ---: | ---: |",
+        ]
+        for r in shared:
+            out.append(f"| `{r['url']}` | {r['cache_status'] or '–'} | {r['load']['rps']:,.0f} "
+                       f"| {r['load']['rps'] / shared_minimal['load']['rps']:.0%} | {r['errors']} |")
     out += listens.render(report.get("listening"))
     out += [
         "",
@@ -578,80 +602,91 @@ def render(report):
             f"| {times(b['queries'] / max(1, r['queries']))}, {times(b['cold_ms'][0] / r['cold_ms'][0])}, "
             f"{times(b['bytes'] / sent)}, {times(r['load']['rps'] / b['load']['rps'])} |"
         )
-    out += ["", "## Goals (issue 8)", ""] + [f"- {line}" for line in goals(rows, ceiling, report)]
+    out += ["", "## Goals (issue 19)", ""] + [f"- {line}" for line in goals(rows, ceiling, report)]
     listening_goals = listens.goals(report.get("listening"))
     if listening_goals:
         out += ["", "## Goals (issue 15)", ""] + [f"- {line}" for line in listening_goals]
     return "\n".join(out) + "\n"
 
 
+def _verdict(ok):
+    return "met" if ok else "missed"
+
+
 def goals(rows, ceiling, report):
-    """The issue's goals, each met or missed, with the margin and, from the figures, why."""
+    """Issue 19's goals, each met or missed and by how much, computed from this run's figures alone."""
     lines = []
     cached = [r for r in rows if r["type"] == "html" and r["kind"] in ("home", "list", "detail")]
     shares = sorted((r["load"]["rps"] / ceiling, r["url"]) for r in cached)
     if shares:
-        met = sum(s >= 0.9 for s, _ in shares)
-        verdict = "met" if shares[0][0] >= 0.9 else "missed"
-        warm, minimal = median([r["warm_ms"][0] for r in cached]), report["minimal_ms"][0]
-        cpu_ms = report["machine"]["cores"] * 1000 / ceiling
-        expected = cpu_ms / (cpu_ms + warm - minimal)
         lines.append(
-            f"A cached page at ≥ 90% of the minimal view's throughput: **{verdict}**: {met} of {len(shares)} "
-            f"cached pages reach it; median {median([s for s, _ in shares]):.0%}, lowest {shares[0][0]:.0%} "
-            f"(`{shares[0][1]}`), highest {shares[-1][0]:.0%}"
-            + ("." if verdict == "met" else
-               f", {0.9 - shares[0][0]:.0%} of the ceiling short at worst. Why: a cached page takes a median "
-               f"{warm:.2f} ms of server time against the minimal view's {minimal:.2f} ms (two Redis round trips, "
-               "for the versions and for the page; the visitor's CSRF token put in; gzip of 10–55 KB). At the "
-               f"ceiling the machine spends {cpu_ms:.2f} ms of CPU per request in all (gunicorn, the kernel and wrk "
-               f"included), so {warm - minimal:.2f} ms more per request predicts {expected:.0%} of its rate: what "
-               f"was measured. 90% would need a cached page within about {cpu_ms / 9:.2f} ms of the minimal view.")
+            f"1. A cached anonymous page at ≥ 90% of the minimal view's requests/s: **{_verdict(shares[0][0] >= 0.9)}**: "
+            f"{sum(x >= 0.9 for x, _ in shares)} of {len(shares)} pages reach it; median {median([x for x, _ in shares]):.0%}, "
+            f"lowest {shares[0][0]:.0%} (`{shares[0][1]}`), highest {shares[-1][0]:.0%}"
+            + ("." if shares[0][0] >= 0.9 else f"; the lowest is {0.9 - shares[0][0]:.0%} of the ceiling short.")
+        )
+    shared = [r for r in report.get("shared", []) if r["url"] != "/bench/minimal/"]
+    shared_minimal = next((r for r in report.get("shared", []) if r["url"] == "/bench/minimal/"), None)
+    if shared and shared_minimal:
+        lines.append(
+            "1. With nginx's page cache on (PAGE_SHARED_SECONDS=60): "
+            + ", ".join(f"`{r['url']}` {r['load']['rps']:,.0f} requests/s ({r['load']['rps'] / shared_minimal['load']['rps']:.0%} "
+                        f"of the minimal view's {shared_minimal['load']['rps']:,.0f}; nginx said {r['cache_status']})"
+                        for r in shared) + "."
+        )
+    first = [r for r in rows if r["page1"]]
+    slow = sorted(((r["cold_ms"][0], r["url"]) for r in first), reverse=True)
+    if slow:
+        over = [f"`{u}` {t:.1f} ms" for t, u in slow if t >= 20]
+        lines.append(
+            f"2. Page 1 of every list cold under 20 ms at {report['catalogue']['songs']:,} songs: **{_verdict(not over)}**: "
+            f"{len(slow) - len(over)} of {len(slow)} are; slowest {slow[0][0]:.1f} ms (`{slow[0][1]}`), median "
+            f"{median([t for t, _ in slow]):.1f} ms" + ("." if not over else f"; over: {', '.join(over)}.")
         )
     lists = [r for r in rows if r["kind"] == "list" and r["sql_ms"][0]]
     worst = sorted(((r["cold_ms"][0] / r["sql_ms"][0], r["url"]) for r in lists), reverse=True)
     if worst:
-        met = sum(x <= 3 for x, _ in worst)
-        verdict = "met" if worst[0][0] <= 3 else "missed"
-        rest = median([r["cold_ms"][0] - r["sql_ms"][0] for r in lists])
         lines.append(
-            f"An uncached list page within 3× its raw SQL time: **{verdict}**: {met} of {len(worst)} list rows are; "
-            f"median {median([x for x, _ in worst]):.1f}×, worst {worst[0][0]:.1f}× (`{worst[0][1]}`)"
-            + ("." if verdict == "met" else
-               f", {worst[0][0] / 3:.1f}× the goal. Why: the SQL is cheap (a median {median([r['sql_ms'][0] for r in lists]):.2f} ms: "
-               f"indexed, no N+1), and everything else a cold page does takes a median {rest:.1f} ms: rendering "
-               "25–50 rows through a template or a serializer, the middleware, Redis round trips for the "
-               "versions, the remembered count and the render lock, and gzip. Within 3× would need all of "
-               "that in twice the SQL time, a few milliseconds.")
+            f"2. An uncached list within 5× its raw SQL time: **{_verdict(worst[0][0] <= 5)}**: "
+            f"{sum(x <= 5 for x, _ in worst)} of {len(worst)} list rows are; median {median([x for x, _ in worst]):.1f}×, "
+            f"worst {worst[0][0]:.1f}× (`{worst[0][1]}`)" + ("." if worst[0][0] <= 5 else f", {worst[0][0] / 5:.1f}× the goal.")
         )
-    first = [r for r in rows if r["page1"]]
-    slow = sorted(((r["cold_ms"][0], r["url"], r["sql_ms"][0]) for r in first), reverse=True)
-    if slow:
-        verdict = "met" if slow[0][0] < 30 else "missed"
-        over = [f"`{u}` {t:.1f} ms (its SQL {q:.1f} ms)" for t, u, q in slow if t >= 30]
+    lines.append("3. A logged-in listener's list page and API list at ≥ 50% of the anonymous warm requests/s: "
+                 "**not measured** (this run has no logged-in rows).")
+    api = [r for r in rows if r["url"].partition("?")[0] in ("/api/v1/search/", "/api/v1/playlists/")]
+    if api:
+        low = min(api, key=lambda r: r["load"]["rps"])
         lines.append(
-            f"Page 1 of every list under 30 ms uncached at {report['catalogue']['songs']:,} songs: **{verdict}**; "
-            f"slowest {slow[0][0]:.1f} ms (`{slow[0][1]}`), fastest {slow[-1][0]:.1f} ms, median "
-            f"{median([t for t, _, _ in slow]):.1f} ms"
-            + ("." if not over else "; over: " + ", ".join(over) + f", by {slow[0][0] - 30:.1f} ms at worst. "
-               "The database is not what is slow there: the time goes to rendering or serializing the page "
-               "(a cold page renders or serializes all its rows; only cached answers skip that).")
+            f"4. `/api/v1/search/` and `/api/v1/playlists/` anonymous at ≥ 1,000 requests/s warm: "
+            f"**{_verdict(low['load']['rps'] >= 1000)}**: "
+            + ", ".join(f"`{r['url']}` {r['load']['rps']:,.0f}" for r in api)
+            + ". Logged in (≥ 300): **not measured** (no logged-in rows)."
         )
+    typo = [r for r in rows if r["kind"] == "search" and TYPO in r["url"]]
+    suggest = [r for r in rows if "/suggest/" in r["url"]]
+    for found, limit, what in ((typo, 50, "A typo search (no word matches) cold"), (suggest, 15, "Suggestions cold")):
+        if found:
+            top = max(r["cold_ms"][0] for r in found)
+            lines.append(
+                f"5. {what} < {limit} ms: **{_verdict(top < limit)}**: "
+                + ", ".join(f"`{r['url']}` {r['cold_ms'][0]:.1f} ms" for r in found) + "."
+            )
     compress = [r for r in rows if r["kind"] == "list"]
     savings = sorted((1 - (r["gzip_bytes"] or r["bytes"]) / r["bytes"], r["url"], r["bytes"]) for r in compress)
     if savings:
-        verdict = "met" if savings[0][0] >= 0.75 else "missed"
         lines.append(
-            f"gzip at least 75% smaller on HTML and JSON list pages: **{verdict}**; smallest saving "
-            f"{savings[0][0]:.1%} (`{savings[0][1]}`, {savings[0][2]:,} bytes), median "
-            f"{median([s for s, _, _ in savings]):.1%}"
-            + ("." if verdict == "met" else
-               f", {(0.75 - savings[0][0]) * 100:.2f} percentage points short. Why: the smallest list pages compress "
-               "least: the layout's fixed part and gzip's own overhead weigh more in a few kilobytes than in twenty.")
+            f"6. gzip saves ≥ 75% on every HTML and JSON list page: **{_verdict(savings[0][0] >= 0.75)}**: smallest "
+            f"saving {savings[0][0]:.1%} (`{savings[0][1]}`, {savings[0][2]:,} bytes), median "
+            f"{median([x for x, _, _ in savings]):.1%}"
+            + ("." if savings[0][0] >= 0.75 else f", {(0.75 - savings[0][0]) * 100:.2f} percentage points short.")
         )
+    lines.append("7. Playback and listening: the streaming and transcoding figures are in their sections below and the "
+                 "listening ones under issue 15; **not judged here**.")
+    lines.append("8. A run at 10,000,000 songs: **not measured** (this run is at "
+                 f"{report['catalogue']['songs']:,}).")
     errors = sum(r["errors"] for r in rows) + sum(r["before_result"]["errors"] for r in rows if r.get("before_result"))
-    errors += report["minimal_errors"]
-    lines.append(f"Zero errors: **{'met' if not errors else 'missed'}** ({errors:,} errors in all rows).")
+    errors += report["minimal_errors"] + sum(r["errors"] for r in report.get("shared", []))
+    lines.append(f"Zero errors: **{_verdict(not errors)}** ({errors:,} errors in all rows).")
     return lines
 
 
@@ -700,6 +735,7 @@ def run(args):
                     row["before_result"] = bench.measure(before, cached=False)
             minimal.append(wrk(servers.base, minimal_row["url"], args.duration, args.connections))
             listening = listening_section(args, bench, seeded_listens)
+            shared = shared_cache_rows(args, servers, log_dir)
             from bench.before_views import BASELINE_ROWS
             from SyroMusic.models import Album, Artist, Playlist, Song
 
@@ -717,6 +753,7 @@ def run(args):
                 "minimal_errors": minimal_errors + sum(m["errors"] for m in minimal),
                 "ceiling_rps": statistics.mean(m["rps"] for m in minimal),
                 "rows": rows,
+                "shared": shared,
                 "listening": listening,
             }
         finally:
@@ -724,6 +761,27 @@ def run(args):
     report["seconds"] = time.monotonic() - started
     report["load_average"] = load_before
     return report
+
+
+def shared_cache_rows(args, servers, log_dir):
+    """The server again with PAGE_SHARED_SECONDS=60: nginx's page cache answers anonymous pages itself
+    (deploy/nginx.conf). Requests/s under the same load, beside the minimal view (which it never keeps)."""
+    log("shared cache: scripts/serve again with PAGE_SHARED_SECONDS=60")
+    servers.gunicorn.stop()
+    servers.env["PAGE_SHARED_SECONDS"] = "60"
+    try:
+        servers.start_gunicorn(log_dir / "gunicorn-shared.log")
+        wrk(servers.base, "/readyz", 1, args.connections)
+        rows = []
+        for url in (*SHARED_ROWS, "/bench/minimal/"):
+            status, headers, _ = services.fetch(servers.base + url, headers={"Accept-Encoding": "gzip"}, timeout=120)
+            _, headers, _ = services.fetch(servers.base + url, headers={"Accept-Encoding": "gzip"}, timeout=120)
+            load = wrk(servers.base, url, args.duration, args.connections)
+            rows.append({"url": url, "status": status, "cache_status": headers.get("X-Cache-Status"), "load": load,
+                         "errors": load["errors"] + (status != 200)})
+        return rows
+    finally:
+        servers.env["PAGE_SHARED_SECONDS"] = "0"
 
 
 def audio_section(small):
@@ -781,7 +839,7 @@ def main(argv):
         Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
     errors = report["minimal_errors"] + sum(
         r.get("errors", 0) + r.get("before_result", {}).get("errors", 0) for r in report["rows"]
-    ) + sum(r.get("errors", 0) for r in report["listening"]["rows"])
+    ) + sum(r.get("errors", 0) for r in report["listening"]["rows"]) + sum(r["errors"] for r in report["shared"])
     if errors:
         log(f"{errors} errors: the benchmark failed")
         return 1

@@ -130,7 +130,15 @@ def values(*, nginx, listen, upstream, run_dir):
         "AUDIO_ACCEL_PREFIX": accel_prefix(settings.AUDIO_ACCEL_REDIRECT),
         "MEDIA_URL_PATH": media_path if media_path.endswith("/") else f"{media_path}/",
         "MEDIA_ROOT": nginx_string(str(settings.MEDIA_ROOT).rstrip("/")),
+        "SESSION_COOKIE": cookie_variable(settings.SESSION_COOKIE_NAME),
     }
+
+
+def cookie_variable(name):
+    """nginx's variable for a cookie's value ($cookie_sessionid): only letters, digits and _ can be one."""
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+        raise ValueError(f"SESSION_COOKIE_NAME={name!r}: nginx can only read a cookie named with letters, digits and _")
+    return f"$cookie_{name}"
 
 
 def main():

@@ -11,10 +11,11 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from SyroMusic import playlist_files
+from SyroMusic import caching, playlist_files
 from SyroMusic.models import Playlist, PlaylistEntry
 from SyroMusic.services import find_listener, playlist_import_file, playlist_share
 from SyroMusic.web.limits import DOWNLOADS, SHARES, LimitReached, take_download
+from SyroMusic.web.page_cache import api_read
 from SyroMusic.web.responses import attachment
 
 from . import serializers
@@ -43,6 +44,10 @@ class PlaylistViewSet(viewsets.ModelViewSet):
     filter_backends = [BoundedSearchFilter, StrictOrderingFilter]
     search_fields = ["name", "description"]
     ordering_fields = {"name": Lower("name"), "updated_at": "updated_at", "created_at": "created_at", "id": "id"}
+
+    # What anonymous clients read (public playlists) is everyone's: answered from the cache until a change.
+    list = api_read(*caching.AREAS)(viewsets.ModelViewSet.list)
+    retrieve = api_read(*caching.AREAS)(viewsets.ModelViewSet.retrieve)
 
     def get_queryset(self):
         user = self.request.user
@@ -103,7 +108,7 @@ class PlaylistViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=list(playlist_files.EXPORTERS), description="File format.")
+            OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=[*playlist_files.EXPORTERS], description="File format.")
         ],
         responses={
             (200, "audio/x-mpegurl"): OpenApiTypes.STR,

@@ -9,7 +9,9 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from SyroMusic import caching
 from SyroMusic import search as searching
+from SyroMusic.web.page_cache import api_read
 
 from . import serializers
 from .pagination import SearchPagination
@@ -42,6 +44,7 @@ SEARCH_SERIALIZERS = {
 )
 @api_view(["GET"])
 @permission_classes([permissions.AllowAny])
+@api_read(*caching.AREAS)  # an anonymous answer (public playlists only) is everyone's
 def search(request):
     """Search artists, albums, songs and playlists (public ones, and yours): exact names first, then names
     starting with the query, then matches of every word, then (on PostgreSQL) names with typos."""

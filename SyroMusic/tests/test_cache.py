@@ -200,26 +200,32 @@ class TestNothingPersonalIsShared:
         assert "Alice secret" not in text(Client().get(song.get_absolute_url()))
         assert "Alice secret" not in text(Client().get("/music/playlists/"))
 
-    def test_each_visitor_gets_their_own_csrf_token_and_their_form_posts(self):
-        make_user("alice")
-        first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
-        token_one = csrf_token_in(first.get("/music/songs/"))
+    def test_every_visitor_gets_the_same_bytes_with_no_token_and_no_cookie(self):
+        make_song("Some song")
+        first = Client(enforce_csrf_checks=True).get("/music/songs/", HTTP_ACCEPT_ENCODING="gzip")
         with CaptureQueriesContext(connection) as queries:
-            hit = second.get("/music/songs/")
+            hit = Client(enforce_csrf_checks=True).get("/music/songs/", HTTP_ACCEPT_ENCODING="gzip")
         assert len(queries.captured_queries) == 0
-        token_two = csrf_token_in(hit)
-        assert token_one != token_two
-        assert first.cookies["csrftoken"].value != second.cookies["csrftoken"].value
-        response = second.post(
+        assert hit.content == first.content
+        assert "csrfmiddlewaretoken" not in gzip.decompress(hit.content).decode()
+        assert not first.cookies and not hit.cookies
+
+    def test_the_header_log_in_link_leads_to_a_form_that_posts_and_comes_back(self):
+        make_user("alice")
+        visitor = Client(enforce_csrf_checks=True)
+        page = text(visitor.get("/music/songs/?page=1"))
+        link = re.search(r'<a href="(/accounts/login/\?next=[^"]+)">Log in</a>', page).group(1)
+        assert link == "/accounts/login/?next=/music/songs/%3Fpage%3D1"
+        form = visitor.get(link)
+        response = visitor.post(
             "/accounts/login/",
-            {"csrfmiddlewaretoken": token_two, "username": "alice", "password": "correct horse battery", "next": "/music/songs/"},
+            {"csrfmiddlewaretoken": csrf_token_in(form), "username": "alice", "password": "correct horse battery",
+             "next": "/music/songs/?page=1"},
         )
-        assert response.status_code == HTTPStatus.FOUND and response["Location"] == "/music/songs/"
-        # The first visitor's token is no good with the second's cookie.
-        third = Client(enforce_csrf_checks=True)
-        third.get("/music/songs/")
-        refused = third.post("/accounts/login/", {"csrfmiddlewaretoken": token_one, "username": "alice", "password": "x"})
-        assert refused.status_code == HTTPStatus.FORBIDDEN
+        assert response.status_code == HTTPStatus.FOUND and response["Location"] == "/music/songs/?page=1"
+        # Logged in now: a fresh page with their name, never the one kept for visitors.
+        assert "Signed in as" in text(visitor.get("/music/songs/?page=1"))
+        assert "Signed in as" not in text(Client().get("/music/songs/?page=1"))
 
     def test_a_visitor_with_messages_gets_a_fresh_page_that_is_not_kept(self, client):
         from django.contrib.messages.storage.cookie import CookieStorage
@@ -235,10 +241,18 @@ class TestNothingPersonalIsShared:
         assert "Welcome back, Dana" in text(visitor.get("/music/songs/"))
         assert "Welcome back, Dana" not in text(Client().get("/music/songs/"))
 
-    def test_pages_say_browsers_may_keep_them_but_shared_caches_may_not(self, client):
+    def test_visitors_pages_say_shared_caches_may_keep_them_briefly(self, client, settings):
+        settings.PAGE_SHARED_SECONDS = 7
         make_song()
+        for response in (client.get("/music/songs/"), Client().get("/music/songs/")):  # the miss, then the hit
+            assert set(response["Cache-Control"].split(", ")) == {"public", "max-age=0", "must-revalidate", "s-maxage=7"}
+            assert set(response["Vary"].split(", ")) == {"Accept-Encoding", "Cookie"}
+
+    def test_a_listeners_pages_say_only_their_browser_may_keep_them(self, client):
+        make_song()
+        client.force_login(make_user("alice"))
         response = client.get("/music/songs/")
-        assert set(response["Cache-Control"].split(", ")) == {"private", "max-age=0", "must-revalidate"}
+        assert "private" in response["Cache-Control"].split(", ") and "public" not in response["Cache-Control"]
         assert "Cookie" in response["Vary"]
 
 
@@ -272,11 +286,21 @@ class TestConditionalGetAndCompression:
         assert re.sub(r'value="[^"]{64}"', "", body) == re.sub(r'value="[^"]{64}"', "", text(plain))
         assert len(compressed.content) < len(plain.content) * 0.25
 
-    def test_the_csrf_token_changes_with_every_response_against_breach(self):
+    def test_a_listeners_csrf_token_changes_with_every_response_against_breach(self):
         make_song()
-        visitor = Client()
-        tokens = {csrf_token_in(visitor.get("/music/songs/", HTTP_ACCEPT_ENCODING="identity")) for _ in range(3)}
+        listener = Client()
+        listener.force_login(make_user("alice"))
+        tokens = {csrf_token_in(listener.get("/music/songs/", HTTP_ACCEPT_ENCODING="identity")) for _ in range(3)}
         assert len(tokens) == 3
+
+    def test_a_kept_page_keeps_the_headers_the_whole_stack_gave_it(self, client):
+        make_song()
+        miss = client.get("/music/songs/", HTTP_ACCEPT_ENCODING="gzip")
+        hit = Client().get("/music/songs/", HTTP_ACCEPT_ENCODING="gzip")
+        for name in ("Content-Type", "Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options",
+                     "Referrer-Policy", "ETag", "Content-Length", "Content-Encoding"):
+            assert hit[name] == miss[name], name
+        assert int(hit["Content-Length"]) == len(hit.content)
 
 
 @pytest.mark.django_db(transaction=True)

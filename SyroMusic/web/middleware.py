@@ -187,12 +187,14 @@ class BodyLimitMiddleware:
 
 class GZipMiddleware(django.middleware.gzip.GZipMiddleware):
     """Django's, except for media: audio and images are compressed already, and a byte range (206) or
-    its refusal (416) describes the file's own bytes, which a Content-Encoding would change under it."""
+    its refusal (416) describes the file's own bytes, which a Content-Encoding would change under it;
+    and except for pages the page cache keeps, which it compresses once (SyroMusic.web.page_cache)."""
 
     def process_response(self, request, response):
         content_type = response.get("Content-Type", "")
         if (
-            response.status_code in (HTTPStatus.PARTIAL_CONTENT, HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+            getattr(response, "syro_shared", False)  # kept by the page cache, which compresses it once
+            or response.status_code in (HTTPStatus.PARTIAL_CONTENT, HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
             or content_type.startswith(("audio/", "video/"))
             or (content_type.startswith("image/") and not content_type.startswith("image/svg"))
         ):

@@ -99,6 +99,12 @@ def remember(name, areas, compute):
 
 def cached_count(queryset, areas=AREAS, counter=None):
     """The size of a queryset (`counter(queryset)`, by default its COUNT(*)), remembered until the areas change."""
-    sql, params = queryset.query.sql_with_params()
-    digest = hashlib.sha256(f"{queryset.model._meta.label}|{sql}|{params!r}".encode()).hexdigest()
-    return remember(f"count:{digest}", areas, lambda: (counter or type(queryset).count)(queryset))
+    query = queryset.query
+    if not query.where and not query.distinct and not query.combinator and query.low_mark == 0 and query.high_mark is None:
+        # A whole table, however it is ordered or joined: no need to write its SQL out to name it.
+        digest = f"all:{queryset.db}:{queryset.model._meta.label}"
+    else:
+        sql, params = query.sql_with_params()
+        digest = hashlib.sha256(f"{queryset.model._meta.label}|{sql}|{params!r}".encode()).hexdigest()
+    counter = counter or type(queryset).count
+    return remember(f"count:{counter.__qualname__}:{digest}", areas, lambda: counter(queryset))

@@ -26,8 +26,10 @@ class CatalogueViewSet(viewsets.ModelViewSet):
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend, BoundedSearchFilter, StrictOrderingFilter]
 
     # Reads are the same for everyone: answered from the cache until the catalogue changes.
-    list = api_read(caching.CATALOGUE)(viewsets.ModelViewSet.list)
-    retrieve = api_read(caching.CATALOGUE)(viewsets.ModelViewSet.retrieve)
+    # Listeners get the same answer, with their own `liked` put in (like_field names the Like column).
+    like_field = None
+    list = api_read(caching.CATALOGUE, listeners=True)(viewsets.ModelViewSet.list)
+    retrieve = api_read(caching.CATALOGUE, listeners=True)(viewsets.ModelViewSet.retrieve)
 
     def nested_page(self, queryset, serializer_class):
         """A page of a nested list (an artist's albums, an album's songs)."""
@@ -54,6 +56,7 @@ class ArtistViewSet(LikeableViewSet):
     """Artists, filed by sort name ("The Beatles" under B)."""
 
     queryset = Artist.objects.all()
+    like_field = "artist"
     serializer_class = serializers.ArtistSerializer
     filterset_class = ArtistFilter
     search_fields = ["name", "sort_name"]
@@ -64,7 +67,7 @@ class ArtistViewSet(LikeableViewSet):
 
     @extend_schema(responses=serializers.AlbumSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=CataloguePageNumberPagination)
-    @api_read(caching.CATALOGUE)
+    @api_read(caching.CATALOGUE, listeners=True, like="album")
     def albums(self, request, pk=None):
         """The artist's albums, newest first."""
         artist = get_object_or_404(Artist, pk=pk)
@@ -76,6 +79,7 @@ class AlbumViewSet(LikeableViewSet):
     """Albums, with their artist's name and their genres."""
 
     queryset = Album.objects.for_listing().with_genres()
+    like_field = "album"
     serializer_class = serializers.AlbumSerializer
     filterset_class = AlbumFilter
     search_fields = ["title", "artist__name"]
@@ -86,7 +90,7 @@ class AlbumViewSet(LikeableViewSet):
 
     @extend_schema(responses=serializers.SongSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=CataloguePageNumberPagination)
-    @api_read(caching.CATALOGUE)
+    @api_read(caching.CATALOGUE, listeners=True, like="song")
     def songs(self, request, pk=None):
         """The album's songs in tracklist order (disc, then track)."""
         album = get_object_or_404(Album, pk=pk)
@@ -98,6 +102,7 @@ class SongViewSet(LikeableViewSet):
     """Songs, with album, artist and genre names: no extra call per row."""
 
     queryset = Song.objects.for_listing()
+    like_field = "song"
     serializer_class = serializers.SongSerializer
     filterset_class = SongFilter
     search_fields = ["title", "artist__name", "album__title"]
@@ -109,7 +114,7 @@ class SongViewSet(LikeableViewSet):
 
     @extend_schema(responses=serializers.LyricsSerializer)
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
-    @api_read(caching.CATALOGUE)
+    @api_read(caching.CATALOGUE, listeners=True)
     def lyrics(self, request, pk=None):
         """The song's lyrics: plain text, and the lines with their times when synced. A song without
         lyrics answers `{"lyrics": "", "synced": null}` (it exists; it has none), not 404."""
@@ -118,7 +123,7 @@ class SongViewSet(LikeableViewSet):
 
     @extend_schema(responses=serializers.WaveformSerializer)
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
-    @api_read(caching.CATALOGUE)
+    @api_read(caching.CATALOGUE, listeners=True)
     def waveform(self, request, pk=None):
         """The waveform of the file the song plays, for a seek bar; 404 when the song is not playable."""
         song = get_object_or_404(Song.objects.select_related("audio").only("audio__peaks", "audio__duration_ms"), pk=pk)

@@ -24,8 +24,41 @@ from SyroMusic.models import (
     Profile,
     Song,
     refuse_control_characters,
+    url_maker,
 )
 from SyroMusic.playlist_files import read_import
+
+
+def _url_maker(request, key, address):
+    """SyroMusic.models.url_maker for this request, made once per answer (the host is the request's)."""
+    http_request = getattr(request, "_request", request)
+    makers = http_request.__dict__.setdefault("_syro_url_makers", {})
+    maker = makers.get(key)
+    if maker is None:
+        maker = makers[key] = url_maker(address)
+    return maker
+
+
+class OneReverseMixin:
+    """DRF's hyperlinked fields with one reverse() per answer and address, not one per row: a page of 50
+    songs linked its album, artist and itself 150 times (issue 19)."""
+
+    def get_url(self, obj, view_name, request, format):
+        pk = getattr(obj, self.lookup_field, None) if self.lookup_field == "pk" else None
+        if request is None or type(pk) is not int:
+            return super().get_url(obj, view_name, request, format)
+        kwarg = self.lookup_url_kwarg
+        maker = _url_maker(request, ("api", view_name, kwarg, format),
+                           lambda id: self.reverse(view_name, kwargs={kwarg: id}, request=request, format=format))
+        return maker(pk)
+
+
+class IdentityUrlField(OneReverseMixin, serializers.HyperlinkedIdentityField):
+    pass
+
+
+class RelatedUrlField(OneReverseMixin, serializers.HyperlinkedRelatedField):
+    pass
 
 
 class PageUrlField(serializers.SerializerMethodField):
@@ -84,14 +117,21 @@ class LikedField(serializers.BooleanField):
 
 
 class CatalogueSerializer(KnownFieldsOnly, ConstraintCheckingSerializer, serializers.HyperlinkedModelSerializer):
+    serializer_url_field = IdentityUrlField
     web_url = PageUrlField()
 
     @extend_schema_field(serializers.URLField())
     def get_web_url(self, obj):
-        return self.context["request"].build_absolute_uri(obj.get_absolute_url())
+        request, model = self.context["request"], type(obj)
+        if type(obj.pk) is not int:
+            return request.build_absolute_uri(obj.get_absolute_url())
+        # Every catalogue page's address is its kind's URL name with the id: one reverse() per answer.
+        maker = _url_maker(request, ("page", model), lambda id: request.build_absolute_uri(model(pk=id).get_absolute_url()))
+        return maker(obj.pk)
 
 
 class GenreSerializer(KnownFieldsOnly, ConstraintCheckingSerializer, serializers.HyperlinkedModelSerializer):
+    serializer_url_field = IdentityUrlField
     # Unicode slugs: a plain string in the schema (a JSON Schema \w pattern would be ASCII-only).
     slug = serializers.CharField(max_length=100, validators=[validate_unicode_slug, UniqueValidator(Genre.objects.all())])
 
@@ -103,7 +143,7 @@ class GenreSerializer(KnownFieldsOnly, ConstraintCheckingSerializer, serializers
 
 class ArtistSerializer(CatalogueSerializer):
     slug = serializers.CharField(read_only=True, help_text="Made from the name.")
-    albums_url = serializers.HyperlinkedIdentityField(view_name="api:artist-albums", read_only=True)
+    albums_url = IdentityUrlField(view_name="api:artist-albums", read_only=True)
     liked = LikedField()
 
     class Meta:
@@ -131,9 +171,9 @@ AlbumCoverSerializer = _cover_sizes_serializer()
 class AlbumSerializer(CatalogueSerializer):
     artist = serializers.PrimaryKeyRelatedField(queryset=Artist.objects.all())
     artist_name = serializers.CharField(source="artist.name", read_only=True)
-    artist_url = serializers.HyperlinkedRelatedField(source="artist", view_name="api:artist-detail", read_only=True)
+    artist_url = RelatedUrlField(source="artist", view_name="api:artist-detail", read_only=True)
     genres = serializers.SlugRelatedField(slug_field="slug", queryset=Genre.objects.all(), many=True, required=False)
-    songs_url = serializers.HyperlinkedIdentityField(view_name="api:album-songs", read_only=True)
+    songs_url = IdentityUrlField(view_name="api:album-songs", read_only=True)
     liked = LikedField()
     slug = serializers.CharField(read_only=True, help_text="Made from the title.")
     cover = serializers.SerializerMethodField(
@@ -169,10 +209,10 @@ class AudioFactsSerializer(serializers.ModelSerializer):
 class SongSerializer(CatalogueSerializer):
     album = serializers.PrimaryKeyRelatedField(queryset=Album.objects.all())
     album_title = serializers.CharField(source="album.title", read_only=True)
-    album_url = serializers.HyperlinkedRelatedField(source="album", view_name="api:album-detail", read_only=True)
+    album_url = RelatedUrlField(source="album", view_name="api:album-detail", read_only=True)
     artist = serializers.PrimaryKeyRelatedField(queryset=Artist.objects.all())
     artist_name = serializers.CharField(source="artist.name", read_only=True)
-    artist_url = serializers.HyperlinkedRelatedField(source="artist", view_name="api:artist-detail", read_only=True)
+    artist_url = RelatedUrlField(source="artist", view_name="api:artist-detail", read_only=True)
     genre = serializers.SlugRelatedField(slug_field="slug", queryset=Genre.objects.all(), allow_null=True, required=False)
     release_year = serializers.IntegerField(source="album.release_year", read_only=True, allow_null=True)
     playable = serializers.BooleanField(source="is_playable", read_only=True, help_text="The song has an audio file.")
@@ -192,6 +232,43 @@ class SongSerializer(CatalogueSerializer):
         ]
         read_only_fields = ["created_at"]
         extra_kwargs = {"url": {"view_name": "api:song-detail"}}
+
+    def to_representation(self, song):
+        """What DRF's generic walk over the fields gives, written out: 50 rows a page, 23 fields a row, and the
+        walk (attribute lookups, None checks, a field object per value) cost more than the page's query
+        (issue 19). test_api_rows.py holds it to the generic one."""
+        if type(self) is not SongSerializer or "request" not in self.context:
+            return super().to_representation(song)
+        fields, album, artist, audio = self.fields, song.album, song.artist, song.audio
+
+        def whole(value):
+            return None if value is None else int(value)
+
+        return {
+            "id": song.pk,
+            "url": fields["url"].to_representation(song),
+            "web_url": self.get_web_url(song),
+            "title": song.title,
+            "album": song.album_id,
+            "album_title": album.title,
+            "album_url": fields["album_url"].to_representation(album),
+            "artist": song.artist_id,
+            "artist_name": artist.name,
+            "artist_url": fields["artist_url"].to_representation(artist),
+            "disc_number": whole(song.disc_number),
+            "track_number": whole(song.track_number),
+            "duration_ms": whole(song.duration_ms),
+            "explicit": bool(song.explicit),
+            "composer": song.composer,
+            "genre": song.genre.slug if song.genre_id is not None else None,
+            "release_year": album.release_year,
+            "popularity": whole(song.popularity),
+            "playable": song.is_playable,
+            "audio_url": self.get_audio_url(song),
+            "audio": None if audio is None else fields["audio"].to_representation(audio),
+            "liked": bool(getattr(song, "liked", False)),
+            "created_at": fields["created_at"].to_representation(song.created_at),
+        }
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_audio_url(self, song):
@@ -234,7 +311,7 @@ class PlaylistSerializer(CatalogueSerializer):
     owner = serializers.CharField(source="owner.get_username", read_only=True)
     entry_count = serializers.IntegerField(read_only=True)
     total_duration_ms = serializers.IntegerField(read_only=True)
-    entries_url = serializers.HyperlinkedIdentityField(view_name="api:playlist-entries", read_only=True)
+    entries_url = IdentityUrlField(view_name="api:playlist-entries", read_only=True)
 
     class Meta:
         model = Playlist
@@ -269,7 +346,7 @@ class PlaylistSerializer(CatalogueSerializer):
 class EntrySongSerializer(serializers.ModelSerializer):
     """A song inside a playlist entry: enough to show a row without another call."""
 
-    url = serializers.HyperlinkedIdentityField(view_name="api:song-detail")
+    url = IdentityUrlField(view_name="api:song-detail")
     album_title = serializers.CharField(source="album.title")
     artist_name = serializers.CharField(source="artist.name")
 

@@ -13,8 +13,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from SyroMusic.listening.stats import DEFAULT_RANGE, RANGES, WEEKDAYS, range_error, stats_for
-from SyroMusic.models import Profile
-from SyroMusic.web.links import url_maker
+from SyroMusic.models import Profile, url_maker
 
 
 class NamedSerializer(serializers.Serializer):

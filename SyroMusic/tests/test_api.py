@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from SyroMusic.models import Song
+from SyroMusic.models import Artist, Like, Song
 
 from .factories import logged_in, make_album, make_artist, make_genre, make_playlist, make_song, make_user, seed_catalogue
 
@@ -461,16 +461,36 @@ class TestCachedReads:
         song.save()
         assert api.get(f"/api/v1/songs/{song.pk}/").json()["title"] == "Renamed After Caching"
 
-    def test_cached_answers_are_for_anonymous_clients_only(self, api, alice, django_assert_num_queries):
-        """A logged-in listener's rows say what they like (`liked`): they never get, nor leave, a cached answer."""
+    def test_listeners_share_the_kept_answer_with_their_own_likes_put_in(self, api, alice, django_assert_num_queries):
+        """A listener's rows say what they like (`liked`): the kept answer, plus one query for their likes."""
         seed_catalogue(100)
         anonymous = api.get("/api/v1/artists/").content
         client = APIClient()
         client.force_authenticate(alice)
-        with django_assert_num_queries(2):  # count, page: as uncached
+        with django_assert_num_queries(1):  # her likes among the kept rows
             assert client.get("/api/v1/artists/").content == anonymous  # she likes nothing yet
+        second = json.loads(anonymous)["results"][1]
+        assert client.put(f"/api/v1/me/likes/artists/{second['id']}/").status_code in (HTTPStatus.OK, HTTPStatus.CREATED, HTTPStatus.NO_CONTENT)
+        with django_assert_num_queries(1):
+            rows = json.loads(client.get("/api/v1/artists/").content)["results"]
+        assert [row["id"] for row in rows if row["liked"]] == [second["id"]]
+        assert {key: value for key, value in rows[1].items() if key != "liked"} == {
+            key: value for key, value in second.items() if key != "liked"
+        }
         with django_assert_num_queries(0):
-            assert api.get("/api/v1/artists/").content == anonymous
+            assert api.get("/api/v1/artists/").content == anonymous  # nobody else sees her like
+
+    def test_a_listeners_first_answer_leaves_the_anonymous_one(self, api, alice, django_assert_num_queries):
+        seed_catalogue(100)
+        Like.objects.create(user=alice, artist=Artist.objects.order_by("sort_name", "id").first())
+        client = APIClient()
+        client.force_authenticate(alice)
+        first = json.loads(client.get("/api/v1/artists/").content)["results"]
+        assert [row["liked"] for row in first[:2]] == [True, False]
+        with django_assert_num_queries(0):
+            rows = json.loads(api.get("/api/v1/artists/").content)["results"]
+        assert not any(row["liked"] for row in rows)
+        assert [row["id"] for row in rows] == [row["id"] for row in first]
 
     def test_the_browsable_api_is_never_cached(self, api):
         seed_catalogue(100)

@@ -8,7 +8,7 @@ from http import HTTPStatus
 import pytest
 from rest_framework.test import APIClient
 
-from .factories import make_playlist, make_song
+from .factories import make_playlist, make_song, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +60,27 @@ def test_a_new_public_playlist_shows_in_the_next_anonymous_answer():
     assert len(body(APIClient().get("/api/v1/search/?q=blue"))["results"]["playlists"]["results"]) == 1
     make_playlist(name="Second blue", is_public=True)
     assert len(body(APIClient().get("/api/v1/search/?q=blue"))["results"]["playlists"]["results"]) == 2
+
+
+@pytest.mark.parametrize("url", ["/api/v1/search/?q=blue", "/api/v1/search/?q=blue&type=album"])
+def test_album_results_list_their_genres_in_one_query_however_many(url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .factories import make_album, make_genre
+
+    jazz = make_genre("Jazz")
+
+    def queries_with(albums):
+        for number in range(albums):
+            make_album(f"Blue {number}").genres.add(jazz)
+        listener = APIClient()
+        listener.force_authenticate(make_user())  # answered afresh, not from the cache
+        with CaptureQueriesContext(connection) as captured:
+            found = body(listener.get(url))
+        results = found["results"] if "type=" in url else found["results"]["albums"]["results"]
+        assert all(album["genres"] == ["jazz"] for album in results) and results
+        return len(captured)
+
+    APIClient().get(url.replace("blue", "warm"))  # SQLite reads its typo vocabulary once: not counted
+    assert queries_with(1) == queries_with(4)

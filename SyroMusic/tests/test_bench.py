@@ -100,6 +100,12 @@ def test_smoke_mode_measures_every_row_without_an_error(tmp_path):
         assert row["errors"] == 0 and row["load"]["requests"] > 0, url
         assert row["cache_status"] == ("MISS" if url == "/bench/minimal/" else "HIT"), url
     assert "## nginx's page cache" in table
+    # Logged in: every row answered, with its figures beside the anonymous ones.
+    listener = {row["url"]: row for row in report["listener"]}
+    assert {"/music/songs/", "/api/v1/songs/", "/api/v1/search/?q=beatles", "/api/v1/playlists/"} <= listener.keys()
+    for url, row in listener.items():
+        assert row["errors"] == 0 and row["load"]["requests"] > 0 and row["warm_ms"][0] > 0, url
+    assert "## Logged in" in table and "3. A logged-in listener's list page" in goals and "4. The same logged in" in goals
 
     # Listening (issue 15): the listens seeded in SQL, their rollups equal to record's, every row measured.
     listening = report["listening"]

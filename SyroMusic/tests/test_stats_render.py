@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from SyroMusic.listening import record
+from SyroMusic.models import url_maker
 from SyroMusic.views import charts
 from SyroMusic.views.stats_text import LISTENS, grouped, with_unit
-from SyroMusic.web.links import url_maker
 
 from .factories import logged_in, make_album, make_artist, make_song, make_user
 

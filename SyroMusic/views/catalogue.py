@@ -45,7 +45,7 @@ def artist_cover_albums():
     return Prefetch("albums", queryset=covered[:COLLAGE_SIZE], to_attr="cover_albums")
 
 
-@cache_page_for_visitors(caching.CATALOGUE)
+@cache_page_for_visitors(caching.CATALOGUE, listeners=True)
 def artist_list(request):
     form = ArtistListForm(request.GET)
     artists = Artist.objects.prefetch_related(artist_cover_albums())
@@ -64,7 +64,7 @@ def artist_detail(request, pk):
     return render(request, "syromusic/artist_detail.html", context)
 
 
-@cache_page_for_visitors(caching.CATALOGUE)
+@cache_page_for_visitors(caching.CATALOGUE, listeners=True)
 def album_list(request):
     form = AlbumListForm(request.GET, genres=list(Genre.objects.all()))
     return filtered_list(request, form, Album.objects.for_listing(), ALBUMS_PER_PAGE, "syromusic/album_list.html")
@@ -88,7 +88,7 @@ def album_detail(request, pk):
     return render(request, "syromusic/album_detail.html", context)
 
 
-@cache_page_for_visitors(caching.CATALOGUE)
+@cache_page_for_visitors(caching.CATALOGUE, listeners=True)
 def song_list(request):
     form = SongListForm(request.GET, genres=list(Genre.objects.all()))
     return filtered_list(request, form, Song.objects.for_listing(), SONGS_PER_PAGE, "syromusic/song_list.html")

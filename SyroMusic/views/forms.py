@@ -14,6 +14,8 @@ from django.contrib.auth.forms import UserCreationForm, UsernameField
 from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.db import transaction
 from django.db.models.functions import Lower
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from SyroMusic.listening import record
 from SyroMusic.models import (
@@ -32,6 +34,35 @@ from SyroMusic.services import find_listener
 LETTERS = [(letter, letter) for letter in string.ascii_uppercase] + [("#", "#")]
 
 
+def _attributes(attrs):
+    """django/forms/widgets/attrs.html, in Python."""
+    return format_html_join(
+        "", "{}", ((format_html(' {}', name) if value is True else format_html(' {}="{}"', name, str(value)),)
+                   for name, value in attrs.items() if value is not False)
+    )
+
+
+class QuickSelect(forms.Select):
+    """Django's Select with the same markup, written in Python: its templates include one template per
+    option, and a list page's filters (32 genres, 12 decades) cost more than its rows (issue 19)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [format_html('<select name="{}"{}>', widget["name"], _attributes(widget["attrs"]))]
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(format_html('\n  <optgroup label="{}">', group_name))
+            parts.extend(
+                format_html('\n  <option value="{}"{}>{}</option>\n', str(option["value"]), _attributes(option["attrs"]),
+                            option["label"])
+                for option in options
+            )
+            if group_name:
+                parts.append("\n  </optgroup>")
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))
+
+
 class ListForm(forms.Form):
     """Rendered by syromusic/_filters.html: visible fields as selects, hidden ones kept as they are."""
 
@@ -39,6 +70,9 @@ class ListForm(forms.Form):
 
     def __init__(self, data, *args, **kwargs):
         super().__init__(data, *args, label_suffix="", **kwargs)
+        for field in self.fields.values():
+            if type(field.widget) is forms.Select:
+                field.widget = QuickSelect(attrs=field.widget.attrs, choices=field.widget.choices)
         self.prepare()
         self.is_valid()
         self.ignored = [

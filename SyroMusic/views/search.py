@@ -14,7 +14,7 @@ from SyroMusic import caching
 from SyroMusic import search as searching
 from SyroMusic.models import Playlist
 from SyroMusic.pagination import page_of, page_window
-from SyroMusic.web.page_cache import cache_page_for_visitors
+from SyroMusic.web.page_cache import cache_page_for_visitors, mark_public
 
 from .common import BOTH, safe_next
 
@@ -69,7 +69,7 @@ def search_suggest(request):
         digest = hashlib.sha256(query.key.encode()).hexdigest()
         items = caching.remember(f"suggest:{digest}", (caching.CATALOGUE,), lambda: searching.suggestions(query))
         response = JsonResponse({"query": raw, "suggestions": items, "message": "" if items else "No matches."})
-    response["Cache-Control"] = "max-age=60"
+    mark_public(response, max_age=60)  # the same for everyone: browsers keep it a minute
     return response
 
 

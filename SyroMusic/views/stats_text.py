@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils import dateformat
 
-from SyroMusic.web.links import url_maker
+from SyroMusic.models import url_maker
 
 LISTENS = ("listen", "listens")
 MINUTES = ("minute", "minutes")

@@ -23,6 +23,8 @@ throttling have run: every API request still counts against its client's rate li
 import functools
 import gzip
 import hashlib
+import json
+import re
 import time
 from urllib.parse import urlencode
 
@@ -31,6 +33,7 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.middleware.gzip import re_accepts_gzip
+from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.html import format_html
@@ -41,7 +44,9 @@ LOCK_SECONDS = 30
 LOCK_WAIT_SECONDS = 10
 LOCK_POLL_SECONDS = 0.02
 # Headers of the rendered page that are not kept: each answer sets its own.
-NOT_KEPT = frozenset({"content-length", "content-encoding", "vary", "cache-control", "etag", "set-cookie", "expires"})
+NOT_KEPT = frozenset(
+    {"content-length", "content-encoding", "vary", "cache-control", "etag", "set-cookie", "expires", "x-accel-expires"}
+)
 
 
 def is_clean(request):
@@ -125,9 +130,13 @@ def respond(request, entry):
     return get_conditional_response(request, etag=entry["etag"], response=response)
 
 
-def mark_public(response):
-    """The same for every anonymous visitor: browsers revalidate, shared caches may keep it briefly."""
-    patch_cache_control(response, public=True, max_age=0, must_revalidate=True, s_maxage=settings.PAGE_SHARED_SECONDS)
+def mark_public(response, max_age=0):
+    """The same for every anonymous visitor: browsers revalidate (or keep it `max_age` seconds), shared
+    caches may keep it PAGE_SHARED_SECONDS. X-Accel-Expires says so to the nginx front, which keeps
+    only what carries it (deploy/nginx.conf: a file or a listener's answer is never its to keep)."""
+    patch_cache_control(response, public=True, max_age=max_age, s_maxage=settings.PAGE_SHARED_SECONDS,
+                        **({"must_revalidate": True} if not max_age else {}))
+    response["X-Accel-Expires"] = str(settings.PAGE_SHARED_SECONDS)
     patch_vary_headers(response, ["Accept-Encoding", "Cookie"])
 
 
@@ -191,12 +200,60 @@ def serve(request, areas, render):
             cache.delete(lock)
 
 
-def cache_page_for_visitors(*areas):
+# A listener's own parts of a page (templates/base.html marks them), and the template each is made from.
+LISTENER_PARTS = {
+    "state": "syromusic/_page_state.html",
+    "account": "syromusic/_account.html",
+    "messages": "syromusic/_messages.html",
+}
+_PART = re.compile(rb"<!--syro:(state|account|messages)-->.*?<!--/syro:\1-->", re.S)
+_SLOT = re.compile(rb"<!--syro:slot:(state|account|messages)-->")
+
+
+def _listener_copy(content):
+    """A listener's page with their parts taken out (slots left), or None if anything else in it is theirs."""
+    generic, found = _PART.subn(lambda match: b"<!--syro:slot:" + match.group(1) + b"-->", content)
+    if found != len(LISTENER_PARTS) or b"csrfmiddlewaretoken" in generic:
+        return None  # a form of theirs outside the parts: not the same for every listener
+    return generic
+
+
+def _fill(request, content):
+    """A kept listener copy with this listener's parts put in (their name, their CSRF token, their messages)."""
+    parts = {
+        name.encode(): (f"<!--syro:{name}-->" + render_to_string(template, request=request) + f"<!--/syro:{name}-->").encode()
+        for name, template in LISTENER_PARTS.items()
+    }
+    return _SLOT.sub(lambda match: parts[match.group(1)], content)
+
+
+def _for_listener(request, areas, view, args, kwargs):
+    """A list page for a logged-in listener: the page kept for every listener (keyed like the visitors'
+    one, checked against the same versions) with this listener's own parts rendered into it."""
+    key = page_key(request, prefix="listener")
+    entry, current = lookup(key, areas)
+    if entry is not None:
+        response = HttpResponse(_fill(request, entry["content"]), content_type=entry["content_type"])
+    else:
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming:
+            generic = _listener_copy(response.content)
+            if generic is not None:
+                entry = {"versions": current, "content": generic, "content_type": response["Content-Type"]}
+                cache.set(key, entry, timeout=settings.PAGE_CACHE_SECONDS)
+    patch_cache_control(response, private=True)
+    patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+def cache_page_for_visitors(*areas, listeners=False):
     """Mark a GET view's page as the same for every anonymous visitor until one of `areas` changes.
 
     PageCacheMiddleware keeps and serves it (and this wrapper does, for a view another view calls).
     The page must not depend on who is asking when the request is clean; for anyone else it is
-    rendered afresh, and private when they are logged in.
+    rendered afresh, and private when they are logged in. With listeners=True (a page whose only
+    parts of a listener's own are the ones base.html marks) logged-in listeners share a kept copy too,
+    with their own parts put in.
     """
     areas = areas or caching.AREAS
 
@@ -214,6 +271,8 @@ def cache_page_for_visitors(*areas):
                     return shared(request, *args, **kwargs)
                 request._syro_page_cached = True
                 return serve(request, areas, lambda request: shared(request, *args, **kwargs))
+            if listeners and request.method == "GET" and request.user.is_authenticated:
+                return _for_listener(request, areas, view, args, kwargs)
             response = view(request, *args, **kwargs)
             if request.user.is_authenticated:
                 patch_cache_control(response, private=True)
@@ -243,14 +302,18 @@ def _wait_for(key, lock, areas):
     return None
 
 
-def api_read(*areas):
+def api_read(*areas, listeners=False, like=None):
     """Cache a DRF read of data every anonymous client sees alike, until one of `areas` changes.
 
-    For a viewset method or (with `view=None` in the call) a function view under @api_view:
-    authentication, permissions and throttling have run before it (every request still counts
-    against the rate limit). Only anonymous reads are cached: a logged-in listener's answer says
-    what they like (`liked`) and holds their private playlists. Only JSON is cached (the browsable
-    API page carries the visitor's name and CSRF token). Kept gzip-compressed, like pages.
+    For a viewset method or a function view under @api_view: authentication, permissions and
+    throttling have run before it (every request still counts against the rate limit). Only JSON is
+    cached (the browsable API page carries the visitor's name and CSRF token). Kept gzip-compressed,
+    like pages.
+
+    A logged-in listener's answer may hold their private playlists: it is rendered afresh, unless
+    `listeners` says the answer is the same for everyone but for `liked` on its rows. Then they get
+    the kept answer too, with their likes put in: one query for the rows they like among the kept
+    ids. `like` names the Like column of the rows (for a viewset: its like_field by default).
     """
     areas = areas or caching.AREAS
 
@@ -259,30 +322,74 @@ def api_read(*areas):
         def wrapper(*args, **kwargs):
             self, request = (None, args[0]) if not hasattr(args[0], "finalize_response") else args[:2]
             view = self or request.parser_context["view"]
+            listener = request.user.is_authenticated
             if (
                 request.method != "GET"
-                or request.user.is_authenticated
+                or (listener and not listeners)
                 or getattr(request.accepted_renderer, "format", None) != "json"
             ):
                 return method(*args, **kwargs)
+            like_field = like or getattr(self, "like_field", None)
             key = page_key(request, prefix="api")
             entry, current = lookup(key, areas)
             if entry is not None:
-                return _api_answer(request, entry)
+                return _listener_answer(request, entry, like_field) if listener else _api_answer(request, entry)
             response = method(*args, **kwargs)
             if response.status_code != 200:
                 return response
             response = view.finalize_response(request, response, *args[2 if self else 1:], **kwargs)
             response.render()
-            entry = make_entry(response, current)
+            rows = _rows(response.data)
+            if listener:
+                # What an anonymous client would get: the same rows, liking nothing.
+                for row in rows:
+                    if "liked" in row:
+                        row["liked"] = False
+                shared = HttpResponse(response.accepted_renderer.render(
+                    response.data, response.accepted_media_type, response.renderer_context
+                ), content_type=response["Content-Type"])
+            else:
+                shared = response
+            entry = make_entry(shared, current)
             if entry is None:
                 return response
+            entry["ids"] = [row["id"] for row in rows if "id" in row]
             cache.set(key, entry, timeout=settings.PAGE_CACHE_SECONDS)
-            return _api_answer(request, entry)
+            return response if listener else _api_answer(request, entry)
 
         return wrapper
 
     return decorator
+
+
+def _rows(data):
+    """The objects of an API answer: a page's results, or the one object of a detail."""
+    if isinstance(data, dict):
+        results = data.get("results")
+        return [row for row in results if isinstance(row, dict)] if isinstance(results, list) else [data]
+    return []
+
+
+def _listener_answer(request, entry, like_field):
+    """The kept answer with `liked` set on the rows this listener likes (none: the kept bytes as they are)."""
+    from SyroMusic.models import Like
+
+    liked = set()
+    if like_field and entry.get("ids"):
+        column = f"{like_field}_id"
+        liked = set(Like.objects.filter(user=request.user, **{f"{column}__in": entry["ids"]}).values_list(column, flat=True))
+    if not liked:
+        return _api_answer(request, entry)
+    data = json.loads(gzip.decompress(entry["gzip"]))
+    for row in _rows(data):
+        if row.get("id") in liked and "liked" in row:
+            row["liked"] = True
+    # As DRF's JSONRenderer writes it (compact, UTF-8, U+2028/U+2029 escaped): the web layer knows no DRF.
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    content = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
+    response = HttpResponse(content, content_type="application/json")
+    patch_vary_headers(response, ["Accept-Encoding"])
+    return response
 
 
 def _api_answer(request, entry):

@@ -24,6 +24,14 @@ CACHED_PAGES = [
 ]
 
 
+def page_key_for(url):
+    from django.test import RequestFactory
+
+    from SyroMusic.web.page_cache import page_key
+
+    return page_key(RequestFactory().get(url))
+
+
 def csrf_token_in(response):
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', text(response)).group(1)
 
@@ -247,6 +255,18 @@ class TestNothingPersonalIsShared:
         for response in (client.get("/music/songs/"), Client().get("/music/songs/")):  # the miss, then the hit
             assert set(response["Cache-Control"].split(", ")) == {"public", "max-age=0", "must-revalidate", "s-maxage=7"}
             assert set(response["Vary"].split(", ")) == {"Accept-Encoding", "Cookie"}
+
+    @pytest.mark.urls("SyroMusic.tests.personal_urls")
+    @pytest.mark.parametrize("url", ["/token/", "/session/", "/outer/"])
+    def test_a_page_that_turns_out_personal_is_answered_private_and_never_kept(self, url):
+        first = Client().get(url)
+        assert first.status_code == HTTPStatus.OK
+        assert "X-Accel-Expires" not in first
+        assert set(first["Cache-Control"].split(", ")) == {"private", "no-cache"}
+        assert first.cookies  # the visitor's own cookie (CSRF or session) went with it
+        second = Client().get(url)
+        assert second.cookies and "X-Accel-Expires" not in second  # rendered afresh for the next one too
+        assert cache.get(page_key_for(url)) is None
 
     def test_a_listeners_pages_say_only_their_browser_may_keep_them(self, client):
         make_song()

@@ -58,6 +58,9 @@ def test_answers_the_app_does_not_mark_public_are_never_kept(front):
             assert get(front, path)[1]["X-Cache-Status"] == "MISS", path
     # The API's own location has no shared cache at all: every request counts against its client's limit.
     assert get(front, "/api/v1/songs/")[1]["X-Cache-Status"] is None
+    # Nor has audio's: ranges and HEAD reach the app as sent, and listeners starting one song are not queued.
+    for path in ("/audio/1/0123abcd.mp3", "/audio/1/0123abcd/96.opus"):
+        assert get(front, path, Range="bytes=0-1")[1]["X-Cache-Status"] is None, path
 
 
 def test_with_no_shared_seconds_nginx_keeps_nothing(tmp_path):

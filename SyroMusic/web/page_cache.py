@@ -140,6 +140,24 @@ def mark_public(response, max_age=0):
     patch_vary_headers(response, ["Accept-Encoding", "Cookie"])
 
 
+def _personal(request, response):
+    """True when rendering made something of this visitor's: a cookie set, a CSRF token used (its cookie
+    is set on the way out, when a view called from another view renders), a session written."""
+    session = getattr(request, "session", None)
+    return bool(
+        response.cookies or response.has_header("Set-Cookie") or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        or (session is not None and session.modified)
+    )
+
+
+def _unshare(response):
+    """A page marked public that turned out personal: for this visitor's browser only."""
+    response.headers.pop("X-Accel-Expires", None)
+    response.headers.pop("Cache-Control", None)
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
+
+
 def cached_areas(request):
     """The areas of the page-cached view this request goes to, or None."""
     try:
@@ -188,8 +206,8 @@ def serve(request, areas, render):
         response = render(request)
         if not getattr(response, "syro_shared", False) or response.status_code != 200 or response.streaming:
             return response
-        if response.cookies or response.has_header("Set-Cookie"):
-            return response  # something personal was made while rendering: answered, never kept
+        if _personal(request, response):
+            return _unshare(response)  # something personal was made while rendering: answered, never kept
         entry = make_entry(response, current)
         if entry is None:
             return response

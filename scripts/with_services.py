@@ -9,7 +9,7 @@ then stops both servers and deletes their data dirs. Exits with COMMAND's exit
 code, 1 if the servers could not be started, or 0 if the binaries are missing
 (1 instead when CI=true/1, so CI never silently skips).
 
-  --durable  keep fsync/synchronous_commit/full_page_writes on (default: off)
+  --durable  keep fsync/synchronous_commit/full_page_writes on (default: off); shared_buffers a quarter of memory (at most 4 GiB)
   --keep     leave the (stopped) data dirs in place and print their paths
   --datadir=DIR  keep the PostgreSQL cluster in DIR: created on first use, started
              as it is on later runs, never deleted (implies --durable)

@@ -1,6 +1,6 @@
 """Streaming audio on both paths: the app alone (gunicorn sends the bytes) and nginx in front (X-Accel-Redirect).
 
-    .venv/bin/python bench/streaming.py                   # 200 requests a figure, 100 concurrent streams
+    .venv/bin/python bench/streaming.py                   # 200 requests a figure, 200 concurrent streams
     .venv/bin/python bench/streaming.py --requests 50 --streams 20   # a quick look
 
 Starts scripts/serve twice on one throwaway SQLite database, as `make serve` runs it: once with nginx, once
@@ -71,7 +71,7 @@ def log(message):
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=200, help="timed requests per figure (default 200)")
-    parser.add_argument("--streams", type=int, default=100, help="concurrent streams (default 100)")
+    parser.add_argument("--streams", type=int, default=200, help="concurrent streams (default 200)")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     return parser.parse_args(argv)
 

@@ -501,7 +501,7 @@ def ratio(a, b):
     return None if not a or not b else a / b
 
 
-def render(report):
+def render(report, audio=None):
     """The markdown tables, notes and goals."""
     m, v, rows = report["machine"], report["versions"], [r for r in report["rows"] if not r.get("missing")]
     minimal = report["minimal"]
@@ -622,7 +622,7 @@ def render(report):
             f"| {times(b['queries'] / max(1, r['queries']))}, {times(b['cold_ms'][0] / r['cold_ms'][0])}, "
             f"{times(b['bytes'] / sent)}, {times(r['load']['rps'] / b['load']['rps'])} |"
         )
-    out += ["", "## Goals (issue 19)", ""] + [f"- {line}" for line in goals(rows, ceiling, report)]
+    out += ["", "## Goals (issue 19)", ""] + [f"- {line}" for line in goals(rows, ceiling, report, audio)]
     listening_goals = listens.goals(report.get("listening"))
     if listening_goals:
         out += ["", "## Goals (issue 15)", ""] + [f"- {line}" for line in listening_goals]
@@ -633,7 +633,7 @@ def _verdict(ok):
     return "met" if ok else "missed"
 
 
-def goals(rows, ceiling, report):
+def goals(rows, ceiling, report, audio=None):
     """Issue 19's goals, each met or missed and by how much, computed from this run's figures alone."""
     lines = []
     cached = [r for r in rows if r["type"] == "html" and r["kind"] in ("home", "list", "detail")]
@@ -715,13 +715,57 @@ def goals(rows, ceiling, report):
             f"{median([x for x, _, _ in savings]):.1%}"
             + ("." if savings[0][0] >= 0.75 else f", {(0.75 - savings[0][0]) * 100:.2f} percentage points short.")
         )
-    lines.append("7. Playback and listening: the streaming and transcoding figures are in their sections below and the "
-                 "listening ones under issue 15; **not judged here**.")
+    lines += playback_goals(audio or {}, report.get("listening"))
     lines.append("8. A run at 10,000,000 songs: **not measured** (this run is at "
                  f"{report['catalogue']['songs']:,}).")
     errors = sum(r["errors"] for r in rows) + sum(r["before_result"]["errors"] for r in rows if r.get("before_result"))
     errors += report["minimal_errors"] + sum(r["errors"] for r in report.get("shared", []))
     lines.append(f"Zero errors: **{_verdict(not errors)}** ({errors:,} errors in all rows).")
+    return lines
+
+
+def playback_goals(audio, listening):
+    """Goal 7's parts, from the streaming and transcoding figures (audio_section) and the listening rows."""
+    lines = []
+    streaming = audio.get("streaming")
+    if streaming:
+        cells, ok = [], True
+        for path, name in (("nginx", "nginx"), ("django", "Django alone")):
+            start, seek = streaming[path]["start"]["p95_ms"], streaming[path]["seek"]["p95_ms"]
+            ok = ok and start < 50 and seek < 100
+            cells.append(f"{name} {start:.1f} and {seek:.1f} ms")
+        lines.append(f"7. First audio byte p95 < 50 ms and seek p95 < 100 ms, through nginx and through Django: "
+                     f"**{_verdict(ok)}**: first byte and seek p95 " + "; ".join(cells) + ".")
+        run = streaming["nginx"]["concurrent"]
+        during, idle = run["healthz_during"]["p95_ms"], run["healthz_idle"]["p95_ms"]
+        ok = run["streams"] >= 200 and run["errors"] == 0 and during < 50
+        lines.append(
+            f"7. 200 concurrent streams through nginx, 0 errors, no app worker held (the app's /healthz p95 under 50 ms "
+            f"while they play): **{_verdict(ok)}**: {run['streams']} streams, {run['errors']} errors, /healthz p95 "
+            f"{during:.1f} ms during them ({idle:.1f} ms idle), answered {run['healthz_during']['count']:,} times."
+        )
+    else:
+        lines.append("7. Streaming: **not measured** in this run.")
+    fresh = [r for r in audio.get("transcode", []) if r["path"].startswith("HTTP")]
+    if fresh:
+        worst = max(fresh, key=lambda r: r["first_byte_ms"])
+        lines.append(
+            f"7. First byte of a fresh 96 kbps transcode < 300 ms: **{_verdict(worst['first_byte_ms'] < 300)}**: "
+            + ", ".join(f"{r['path'][6:]} {r['format']} {r['first_byte_ms']:.1f} ms" for r in fresh) + " (medians)."
+        )
+    else:
+        lines.append("7. First byte of a fresh transcode: **not measured** in this run (smoke mode leaves it out).")
+    stats = [r for r in (listening or {}).get("rows", []) if r.get("row") == "stats" and not r.get("missing")]
+    if stats:
+        worst = max(stats, key=lambda r: r["ms"][1])
+        seeded = listening.get("seeded") or {}
+        scale = (f" (of {seeded['listeners']:,} listeners, at {seeded['listens']:,} listens)"
+                 if "listeners" in seeded and "listens" in seeded else "")
+        lines.append(
+            f"7. Stats for the heaviest listener{scale} cold < 50 ms (p95): "
+            f"**{_verdict(worst['ms'][1] < 50)}**: slowest `{worst['url']}` {worst['ms'][1]:.1f} ms p95 "
+            f"({worst['ms'][0]:.1f} ms median)."
+        )
     return lines
 
 
@@ -855,7 +899,7 @@ def shared_cache_rows(args, servers, log_dir):
 
 def audio_section(small):
     """Streaming (bench/streaming.py: both paths), scan_library (bench/scan_library.py) and the first bytes of a
-    fresh transcode (bench/transcode.py, not in smoke mode), as printed tables."""
+    fresh transcode (bench/transcode.py, not in smoke mode): (their printed tables, {module name: figures})."""
     import io
 
     import scan_library
@@ -867,15 +911,15 @@ def audio_section(small):
     sections = [("Streaming", streaming, streaming_argv), ("Library scan", scan_library, scan_argv)]
     if not small:  # four minutes of audio encoded twice a run: longer than the whole smoke mode
         sections.append(("Transcoding (issue 17)", transcode, ["--runs", "3"]))
-    parts = []
+    parts, figures = [], {}
     for title, module, argv in sections:
         log(f"{title.lower()}: bench/{module.__name__}.py {' '.join(argv)}")
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
-            module.main(argv)
+            figures[module.__name__] = module.main(argv)
         command = f"python bench/{module.__name__}.py {' '.join(argv)}".strip()
         parts.append(f"\n## {title}\n\n`{command}`\n\n```\n{printed.getvalue().rstrip()}\n```\n")
-    return "".join(parts)
+    return "".join(parts), figures
 
 
 def gunicorn_workers():
@@ -899,7 +943,8 @@ def main(argv):
                          + [f"- {line}" for line in listens.goals(report["listening"])]) + "\n"
         print(text)
         return 1 if sum(r.get("errors", 0) for r in report["listening"]["rows"]) else 0
-    text = render(report) + audio_section(args.small)
+    audio_text, audio = audio_section(args.small)
+    text = render(report, audio) + audio_text
     print(text)
     if args.output:
         Path(args.output).write_text(text)

@@ -91,7 +91,13 @@ def test_smoke_mode_measures_every_row_without_an_error(tmp_path):
     for goal in ("1. A cached anonymous page at ≥ 90%", "2. Page 1 of every list cold under 20 ms",
                  "2. An uncached list within 5× its raw SQL time", "4. `/api/v1/search/` and `/api/v1/playlists/`",
                  "5. A typo search (no word matches) cold < 50 ms", "5. Suggestions cold < 15 ms",
-                 "6. gzip saves ≥ 75%", "Zero errors: **met**"):
+                 "6. gzip saves ≥ 75%", "Zero errors: **met**",
+                 "7. First audio byte p95 < 50 ms and seek p95 < 100 ms, through nginx and through Django: **",
+                 # The smoke mode's 20 streams are too few to meet it, and its transcode is left out.
+                 "7. 200 concurrent streams through nginx, 0 errors, no app worker held (the app's /healthz p95 under "
+                 "50 ms while they play): **missed**: 20 streams, 0 errors",
+                 "7. First byte of a fresh transcode: **not measured**", "7. Stats for the heaviest listener (of 50 "
+                 "listeners, at 20,000 listens) cold < 50 ms (p95): **"):
         assert goal in goals, goal
     # nginx's page cache, on for its own rows only: it answered the pages itself, never the minimal view.
     shared = {row["url"]: row for row in report["shared"]}

@@ -3,6 +3,7 @@
 Bulk paths that bypass model signals (seed, imports) call caching.bump themselves.
 """
 
+from django.conf import settings
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from . import caching
@@ -52,10 +53,18 @@ def _uniques_go_stale(sender, instance, **kwargs):
     Profile.objects.filter(user_id__in=listeners).exclude(listen_uniques={}).update(listen_uniques={})
 
 
+def _user_saved(sender, instance, created=False, update_fields=None, **kwargs):
+    """Kept playlist pages and answers name each playlist's owner: a renamed listener shows renamed at once.
+    A new account is on no page yet, and a log-in's save (last_login alone) changes no name."""
+    if not created and (update_fields is None or "username" in update_fields):
+        caching.bump(caching.PLAYLISTS)
+
+
 def connect():
     for model in AREA_OF:
         post_save.connect(_changed, sender=model, dispatch_uid=f"syro-bump-save-{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"syro-bump-delete-{model.__name__}")
+    post_save.connect(_user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="syro-bump-user-save")
     m2m_changed.connect(_album_genres_changed, sender=Album.genres.through, dispatch_uid="syro-bump-album-genres")
     for model in TALLY_OF:
         pre_delete.connect(_uniques_go_stale, sender=model, dispatch_uid=f"syro-uniques-{model.__name__}")

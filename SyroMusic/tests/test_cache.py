@@ -143,6 +143,19 @@ class TestInvalidation:
             Client().get("/music/songs/")
         assert "Renamed" in text(Client().get("/music/playlists/"))
 
+    def test_a_renamed_owner_shows_renamed_and_a_log_in_keeps_the_pages(self, django_assert_num_queries):
+        owner = make_user("dana")
+        make_playlist(owner=owner, name="Road trip", is_public=True)
+        assert "dana" in text(Client().get("/music/playlists/"))
+        listener = Client()
+        listener.force_login(owner)  # saves last_login alone
+        with django_assert_num_queries(0):
+            Client().get("/music/playlists/")
+        owner.username = "dana-k"
+        owner.save()
+        page = text(Client().get("/music/playlists/"))
+        assert "dana-k" in page and "/music/users/dana-k/" in page
+
     def test_many_writes_in_one_transaction_bump_once(self):
         from django.db import transaction
 

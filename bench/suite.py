@@ -719,9 +719,15 @@ def goals(rows, ceiling, report, audio=None):
     lines.append("8. A run at 10,000,000 songs: **not measured** (this run is at "
                  f"{report['catalogue']['songs']:,}).")
     errors = sum(r["errors"] for r in rows) + sum(r["before_result"]["errors"] for r in rows if r.get("before_result"))
-    errors += report["minimal_errors"] + sum(r["errors"] for r in report.get("shared", []))
+    errors += report["minimal_errors"] + sum(r["errors"] for r in report.get("shared", [])) + streaming_errors(audio)
     lines.append(f"Zero errors: **{_verdict(not errors)}** ({errors:,} errors in all rows).")
     return lines
+
+
+def streaming_errors(audio):
+    """The concurrent streams' errors, both paths (bench/streaming.py)."""
+    streaming = (audio or {}).get("streaming") or {}
+    return sum(streaming[path]["concurrent"]["errors"] for path in ("nginx", "django") if path in streaming)
 
 
 def playback_goals(audio, listening):
@@ -950,8 +956,8 @@ def main(argv):
         Path(args.output).write_text(text)
         log(f"wrote {args.output}")
     if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
-    errors = report["minimal_errors"] + sum(
+        Path(args.json).write_text(json.dumps({**report, "audio": audio}, indent=1) + "\n")
+    errors = streaming_errors(audio) + report["minimal_errors"] + sum(
         r.get("errors", 0) + r.get("before_result", {}).get("errors", 0) for r in report["rows"]
     ) + sum(r.get("errors", 0) for r in report["listening"]["rows"]) + sum(r["errors"] for r in report["shared"]) + sum(
         r["errors"] for r in report["listener"])

@@ -159,6 +159,9 @@ def shared_buffers_mb():
     tenth of the million-song catalogue's songs and indexes, and every heap page beyond it is a copy
     from the kernel's cache."""
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    with contextlib.suppress(OSError, ValueError):  # a container's limit, when it has one ("max": none)
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as limit:
+            memory = min(memory, int(limit.read()))
     return max(128, min(memory // 4, 4 << 30) >> 20)
 
 

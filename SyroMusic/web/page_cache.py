@@ -204,10 +204,12 @@ def serve(request, areas, render):
         if entry is not None:
             return respond(request, entry)
         response = render(request)
-        if not getattr(response, "syro_shared", False) or response.status_code != 200 or response.streaming:
+        if not getattr(response, "syro_shared", False):
             return response
         if _personal(request, response):
             return _unshare(response)  # something personal was made while rendering: answered, never kept
+        if response.status_code != 200 or response.streaming:
+            return response
         entry = make_entry(response, current)
         if entry is None:
             return response

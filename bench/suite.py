@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -725,9 +726,10 @@ def goals(rows, ceiling, report, audio=None):
 
 
 def streaming_errors(audio):
-    """The concurrent streams' errors, both paths (bench/streaming.py)."""
+    """The concurrent streams' errors, both paths (bench/streaming.py), and one for each audio section that failed."""
     streaming = (audio or {}).get("streaming") or {}
-    return sum(streaming[path]["concurrent"]["errors"] for path in ("nginx", "django") if path in streaming)
+    return sum(streaming[path]["concurrent"]["errors"] for path in ("nginx", "django") if path in streaming) + len(
+        (audio or {}).get("failed", []))
 
 
 def playback_goals(audio, listening):
@@ -751,7 +753,8 @@ def playback_goals(audio, listening):
             f"{during:.1f} ms during them ({idle:.1f} ms idle), answered {run['healthz_during']['count']:,} times."
         )
     else:
-        lines.append("7. Streaming: **not measured** in this run.")
+        failed = "Streaming" in audio.get("failed", [])
+        lines.append(f"7. Streaming: **{'failed' if failed else 'not measured'}** in this run.")
     fresh = [r for r in audio.get("transcode", []) if r["path"].startswith("HTTP")]
     if fresh:
         worst = max(fresh, key=lambda r: r["first_byte_ms"])
@@ -760,7 +763,10 @@ def playback_goals(audio, listening):
             + ", ".join(f"{r['path'][6:]} {r['format']} {r['first_byte_ms']:.1f} ms" for r in fresh) + " (medians)."
         )
     else:
-        lines.append("7. First byte of a fresh transcode: **not measured** in this run (smoke mode leaves it out).")
+        failed = "Transcoding (issue 17)" in audio.get("failed", [])
+        lines.append("7. First byte of a fresh transcode: "
+                     + ("**failed** in this run (its section below)." if failed
+                        else "**not measured** in this run (smoke mode leaves it out)."))
     stats = [r for r in (listening or {}).get("rows", []) if r.get("row") == "stats" and not r.get("missing")]
     if stats:
         worst = max(stats, key=lambda r: r["ms"][1])
@@ -921,8 +927,14 @@ def audio_section(small):
     for title, module, argv in sections:
         log(f"{title.lower()}: bench/{module.__name__}.py {' '.join(argv)}")
         printed = io.StringIO()
-        with contextlib.redirect_stdout(printed):
-            figures[module.__name__] = module.main(argv)
+        try:
+            with contextlib.redirect_stdout(printed):
+                figures[module.__name__] = module.main(argv)
+        except Exception:  # noqa: BLE001 - the rest of the run's figures are still written; it counts as an error
+            failure = traceback.format_exc()
+            log(f"{title.lower()} failed:\n{failure}")
+            figures.setdefault("failed", []).append(title)
+            printed.write(f"\nFAILED:\n{failure}")
         command = f"python bench/{module.__name__}.py {' '.join(argv)}".strip()
         parts.append(f"\n## {title}\n\n`{command}`\n\n```\n{printed.getvalue().rstrip()}\n```\n")
     return "".join(parts), figures

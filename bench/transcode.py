@@ -35,6 +35,9 @@ sys.path.insert(0, str(ROOT))
 
 from scripts import servers  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from streaming import stop  # noqa: E402  (a slow stop is reported, not a crash that loses the figures)
+
 SONG_SECONDS = 240
 SAMPLE_RATE = 44_100
 KBPS = 96
@@ -177,7 +180,8 @@ def _server_rows(top, facts, runs):
                 rows.append({"path": f"HTTP, {name}", "format": format, "first_byte_ms": round(first * 1000, 1),
                              "whole_s": round(last, 2)})
         finally:
-            server.stop()
+            stopped = stop(server, top / f"serve-{name.split()[0]}.log")
+        rows[-1]["stop_s"] = stopped
     return rows
 
 
@@ -193,6 +197,10 @@ def main(argv=None):
     for row in rows:
         whole = "" if row["whole_s"] is None else f"{row['whole_s']:.2f}"
         print(f"  {row['path']:32} {row['format']:6} {row['first_byte_ms']:>16.1f} {whole:>10}")
+    stops = [(row["path"][6:], row["stop_s"]) for row in rows if "stop_s" in row]
+    if stops:
+        print("scripts/serve stopped in: " + ", ".join(
+            f"{path} {'over 75 s (killed)' if seconds is None else f'{seconds} s'}" for path, seconds in stops))
     return rows
 
 

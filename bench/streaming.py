@@ -255,8 +255,14 @@ def stop(server, log_path):
     """Stop scripts/serve; the seconds it took, or None when it did not stop in time (it is killed then, and
     the end of its log printed: a slow stop is worth a look, but it is no figure of streaming)."""
     started = time.perf_counter()
+
+    def processes():  # what is still running, for the log
+        listing = subprocess.run(["ps", "-o", "pid,ppid,stat,etime,wchan:20,args", "-s", str(server.process.pid)],
+                                 capture_output=True, text=True).stdout
+        log(f"scripts/serve still running after 75 s:\n{listing}")
+
     try:
-        server.stop()
+        server.stop(before_kill=processes)
     except subprocess.TimeoutExpired:
         tail = "".join(Path(log_path).read_text(errors="replace").splitlines(True)[-40:])
         log(f"scripts/serve did not stop in time and was killed; the end of its log:\n{tail}")

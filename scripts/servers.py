@@ -288,7 +288,7 @@ class Gunicorn:
         with open(self.log_path, encoding="utf-8", errors="replace") as log_file:
             return log_file.read()
 
-    def stop(self):
+    def stop(self, before_kill=None):
         """Stop it gracefully (SIGTERM to the master) and return its exit code.
 
         Still running after 75 s (nginx's 20 s for slow clients, then gunicorn's 30 s graceful timeout, on a
@@ -301,6 +301,8 @@ class Gunicorn:
                 try:
                     self.process.wait(75)
                 except subprocess.TimeoutExpired:
+                    if before_kill:
+                        before_kill()
                     self.kill()
                     raise
             return self.process.returncode

@@ -31,6 +31,7 @@ catalogue has changed since it was last read.
 """
 
 import bisect
+import datetime
 import difflib
 from collections import defaultdict
 from contextlib import contextmanager
@@ -490,18 +491,29 @@ def suggestions(query):
     ]
 
 
+# A search repeated within this time while it is still the newest in the history (the next page, a reload,
+# a client polling) writes nothing: its place is already right, and searched_at is kept to within it.
+# Without this every request of a listener wrote the same row, and concurrent ones queued on its lock.
+REMEMBERED_WITHIN = datetime.timedelta(seconds=60)
+
+
 def remember_search(user, query, kind_name=""):
     """Put a search at the top of the user's history: one row per distinct query and type, the newest KEEP kept."""
     now = timezone.now()
+    newest = SearchHistory.objects.filter(user=user).values_list("key", "kind", "query", "searched_at").first()
+    if newest is not None and newest[:3] == (query.key, kind_name, query.text) and abs(now - newest[3]) < REMEMBERED_WITHIN:
+        return
     same = SearchHistory.objects.filter(user=user, key=query.key, kind=kind_name)
-    if not same.update(query=query.text, searched_at=now):
-        try:
-            with transaction.atomic():
-                SearchHistory.objects.create(user=user, query=query.text, key=query.key, kind=kind_name, searched_at=now)
-        except IntegrityError:  # the same search, saved by a concurrent request just now
-            same.update(query=query.text, searched_at=now)
-    newest = SearchHistory.objects.filter(user=user).order_by("-searched_at", "-id").values("pk")[: SearchHistory.KEEP]
-    SearchHistory.objects.filter(user=user).exclude(pk__in=newest).delete()
+    if same.update(query=query.text, searched_at=now):
+        return  # moved to the top: the history holds as many rows as before
+    try:
+        with transaction.atomic():
+            SearchHistory.objects.create(user=user, query=query.text, key=query.key, kind=kind_name, searched_at=now)
+    except IntegrityError:  # the same search, saved by a concurrent request just now
+        same.update(query=query.text, searched_at=now)
+        return
+    kept = SearchHistory.objects.filter(user=user).order_by("-searched_at", "-id").values("pk")[: SearchHistory.KEEP]
+    SearchHistory.objects.filter(user=user).exclude(pk__in=kept).delete()
 
 
 def history(user):

@@ -4,6 +4,7 @@ The same tests run on SQLite and (make test-services) PostgreSQL; where the two
 differ (typo tolerance, secondary fields) the expectation says which is which.
 """
 
+import datetime
 import json
 import re
 from http import HTTPStatus
@@ -11,6 +12,7 @@ from http import HTTPStatus
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from SyroMusic.models import Playlist, SearchHistory
 from SyroMusic.search import MAX_LENGTH
@@ -273,6 +275,21 @@ class TestHistory:
         response = browser.get("/music/search/")
         assert "Your recent searches" in text(response)
         assert [entry.query for entry in response.context["history"]][:2] == ["query 10", "QUERY 10"]
+
+    def test_a_search_repeated_at_once_writes_nothing_and_a_later_one_moves_up(self, catalogue):
+        listener = make_user("repeater")
+        api = logged_in(listener)
+        for query in ("beatles", "midnight", "beatles"):
+            assert api.get("/api/v1/search/", {"q": query}).status_code == HTTPStatus.OK
+        first = SearchHistory.objects.get(user=listener, key="beatles")
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get("/api/v1/search/", {"q": "beatles"}).status_code == HTTPStatus.OK  # the newest already
+        writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))]
+        assert writes == [] and SearchHistory.objects.get(pk=first.pk).searched_at == first.searched_at
+        SearchHistory.objects.filter(pk=first.pk).update(searched_at=first.searched_at - datetime.timedelta(minutes=2))
+        api.get("/api/v1/search/", {"q": "beatles"})  # a minute later: searched_at is brought up to date
+        assert SearchHistory.objects.get(pk=first.pk).searched_at > first.searched_at
+        assert list(SearchHistory.objects.filter(user=listener).values_list("query", flat=True)) == ["beatles", "midnight"]
 
     def test_bad_queries_and_suggestions_are_not_remembered(self, catalogue):
         listener = make_user("quiet")

@@ -11,6 +11,7 @@ from .models import (
     Album,
     Artist,
     AudioFile,
+    Collaborator,
     Genre,
     ListenAlbumTally,
     ListenArtistTally,
@@ -29,6 +30,7 @@ AREA_OF = {
     AudioFile: caching.CATALOGUE,  # a page or an API answer names the file a song plays
     Playlist: caching.PLAYLISTS,
     PlaylistEntry: caching.PLAYLISTS,
+    Collaborator: caching.PLAYLISTS,  # who may see a private playlist: a listener's kept answers list it
 }
 
 

@@ -46,8 +46,9 @@ class PlaylistViewSet(viewsets.ModelViewSet):
     ordering_fields = {"name": Lower("name"), "updated_at": "updated_at", "created_at": "created_at", "id": "id"}
 
     # What anonymous clients read (public playlists) is everyone's: answered from the cache until a change.
-    list = api_read(*caching.AREAS)(viewsets.ModelViewSet.list)
-    retrieve = api_read(*caching.AREAS)(viewsets.ModelViewSet.retrieve)
+    # A listener's (their private playlists too) is kept for them alone until a change.
+    list = api_read(*caching.AREAS, own=True)(viewsets.ModelViewSet.list)
+    retrieve = api_read(*caching.AREAS, own=True)(viewsets.ModelViewSet.retrieve)
 
     def get_queryset(self):
         user = self.request.user

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlencode
 
-from django.db.models import prefetch_related_objects
+from django.db.models import Q, prefetch_related_objects
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
 from rest_framework.decorators import api_view, permission_classes
@@ -12,6 +12,7 @@ from rest_framework.reverse import reverse
 
 from SyroMusic import caching
 from SyroMusic import search as searching
+from SyroMusic.models import Like
 from SyroMusic.web.page_cache import api_read
 
 from . import serializers
@@ -34,6 +35,59 @@ SEARCH_SERIALIZERS = {
 }
 
 
+CATALOGUE_KINDS = ("artist", "album", "song")
+
+
+def listener_parts(request):
+    """How a listener's search answer differs from the anonymous one kept for everybody (api_read): their
+    private playlists among the playlists, their likes on the rows, the search put in their history.
+    A page of playlists alone is theirs throughout: not shared (None)."""
+    kind_name = request.query_params.get("type", "")
+    if kind_name not in ("", *CATALOGUE_KINDS):
+        return None
+
+    def put_in(request, data):
+        query = searching.parse(request.query_params.get("q", ""))  # it parsed when the kept answer was made
+        context = {"request": request}
+        if kind_name:
+            rows = {kind_name: data["results"]}
+        else:
+            groups = data["results"]
+            rows = {name: groups[f"{name}s"]["results"] for name in CATALOGUE_KINDS}
+            playlists = searching.best(query, request.user, {"playlist": searching.PER_TYPE})["playlist"]
+            groups["playlists"] = {
+                "results": serializers.PlaylistSerializer(playlists.rows, many=True, context=context).data,
+                "more": more_link(request, query, "playlist") if playlists.more else None,
+            }
+        liked = likes(request.user, {name: [row["id"] for row in found] for name, found in rows.items()})
+        for name, found in rows.items():
+            for row in found:
+                row["liked"] = row["id"] in liked[name]
+        searching.remember_search(request.user, query, kind_name)
+        return data
+
+    return put_in
+
+
+def likes(user, ids):
+    """{kind name: the ids among ids[kind name] the user likes}: one query for every kind."""
+    found = {name: set() for name in ids}
+    condition = Q()
+    for name, some in ids.items():
+        if some:
+            condition |= Q(**{f"{name}_id__in": some})
+    if condition:
+        for row in Like.objects.filter(condition, user=user).values(*(f"{name}_id" for name in ids)):
+            for name in ids:
+                if row[f"{name}_id"] is not None:
+                    found[name].add(row[f"{name}_id"])
+    return found
+
+
+def more_link(request, query, name):
+    return f"{reverse('api:search', request=request)}?{urlencode({'q': query.text, 'type': name})}"
+
+
 @extend_schema(
     parameters=[
         OpenApiParameter("q", str, required=True, description=f"What to look for: {searching.MIN_LENGTH} to "
@@ -53,7 +107,7 @@ SEARCH_SERIALIZERS = {
 )
 @api_view(["GET"])
 @permission_classes([permissions.AllowAny])
-@api_read(*caching.AREAS)  # an anonymous answer (public playlists only) is everyone's
+@api_read(*caching.AREAS, listeners=listener_parts)  # the anonymous answer is kept; a listener's parts put in
 def search(request):
     """Search artists, albums, songs and playlists (public ones, and yours): exact names first, then names
     starting with the query, then matches of every word, then (on PostgreSQL) names with typos."""
@@ -65,27 +119,27 @@ def search(request):
     except searching.SearchError as error:
         raise ValidationError({"q": [str(error)]}) from None
     context = {"request": request}
+    viewer = None if getattr(request, "syro_shared", False) else request.user  # see listener_parts
     if kind_name:
         pagination = SearchPagination()
-        matches = searching.Matches(searching.KINDS[kind_name], query, request.user)
+        matches = searching.Matches(searching.KINDS[kind_name], query, viewer)
         rows = with_genres(kind_name, pagination.paginate_queryset(matches, request))
         response = pagination.get_paginated_response(SEARCH_SERIALIZERS[kind_name](rows, many=True, context=context).data)
         response.data["more_than_count"] = matches.capped
     else:
-        groups = searching.best(query, request.user)
-        more = lambda name: f"{reverse('api:search', request=request)}?{urlencode({'q': query.text, 'type': name})}"  # noqa: E731
+        groups = searching.best(query, viewer)
         response = Response({
             "query": query.text,
             "results": {
                 f"{name}s": {
                     "results": SEARCH_SERIALIZERS[name](with_genres(name, group.rows), many=True, context=context).data,
-                    "more": more(name) if group.more else None,
+                    "more": more_link(request, query, name) if group.more else None,
                 }
                 for name, group in groups.items()
             },
         })
-    if request.user.is_authenticated:
-        searching.remember_search(request.user, query, kind_name)
+    if viewer is not None and viewer.is_authenticated:
+        searching.remember_search(viewer, query, kind_name)
     return response
 
 

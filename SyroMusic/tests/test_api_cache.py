@@ -6,6 +6,7 @@ import json
 from http import HTTPStatus
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from .factories import make_playlist, make_song, make_user
@@ -75,7 +76,8 @@ def test_album_results_list_their_genres_in_one_query_however_many(url):
         for number in range(albums):
             make_album(f"Blue {number}").genres.add(jazz)
         listener = APIClient()
-        listener.force_authenticate(make_user())  # answered afresh, not from the cache
+        listener.force_authenticate(make_user())
+        cache.clear()  # answered afresh, not from the cache
         with CaptureQueriesContext(connection) as captured:
             found = body(listener.get(url))
         results = found["results"] if "type=" in url else found["results"]["albums"]["results"]
@@ -84,3 +86,80 @@ def test_album_results_list_their_genres_in_one_query_however_many(url):
 
     APIClient().get(url.replace("blue", "warm"))  # SQLite reads its typo vocabulary once: not counted
     assert queries_with(1) == queries_with(4)
+
+
+
+def test_a_listeners_search_is_the_kept_answer_with_their_playlists_likes_and_history_put_in(django_assert_num_queries):
+    from django.db import connection
+
+    from SyroMusic.models import Like, SearchHistory
+
+    from .factories import make_album
+
+    song = make_song("Blue moon", album=make_album("Blue album"))
+    make_song("Blue train")
+    owner, other = make_user("blue-owner"), make_user("blue-other")
+    make_playlist(owner=owner, name="Blue secret", is_public=False)
+    make_playlist(name="Blue public", is_public=True)
+    Like.objects.create(user=owner, song=song)
+    Like.objects.create(user=owner, album=song.album)
+    anonymous = body(APIClient().get("/api/v1/search/?q=blue"))  # kept for everybody from now on
+    theirs, someone_else = APIClient(), APIClient()
+    theirs.force_authenticate(owner)
+    someone_else.force_authenticate(other)
+    typos = 1 if connection.vendor == "postgresql" else 0
+    # The kept answer from the cache; their playlists (and on PostgreSQL the typos among them), their
+    # likes among the kept rows, their history's newest entry, and its new row (update or savepoint,
+    # insert, release; the oldest beyond 20 deleted).
+    with django_assert_num_queries(8 + typos):
+        found = body(theirs.get("/api/v1/search/?q=blue"))
+    with django_assert_num_queries(3 + typos):  # the same search again: already the newest in their history
+        assert body(theirs.get("/api/v1/search/?q=blue")) == found
+    expected = json.loads(json.dumps(anonymous))
+    for row in expected["results"]["songs"]["results"] + expected["results"]["albums"]["results"]:
+        row["liked"] = row["id"] in (song.pk, song.album.pk) and row.get("title") in ("Blue moon", "Blue album")
+    assert {p["name"] for p in found["results"].pop("playlists")["results"]} == {"Blue secret", "Blue public"}
+    expected["results"].pop("playlists")
+    assert found == expected
+    assert [s["liked"] for s in found["results"]["songs"]["results"]].count(True) == 1
+    assert [a["liked"] for a in found["results"]["albums"]["results"]] == [True]
+    assert body(someone_else.get("/api/v1/search/?q=blue")) == anonymous  # likes nothing, owns no blue playlist
+    assert body(APIClient().get("/api/v1/search/?q=blue")) == anonymous
+    assert list(SearchHistory.objects.filter(user=owner).values_list("query", "kind")) == [("blue", "")]
+    songs = body(theirs.get("/api/v1/search/?q=blue&type=song"))
+    assert {s["title"]: s["liked"] for s in songs["results"]} == {"Blue moon": True, "Blue train": False}
+    assert body(APIClient().get("/api/v1/search/?q=blue&type=song"))["results"] == [dict(s, liked=False) for s in songs["results"]]
+    mine = {p["name"] for p in body(theirs.get("/api/v1/search/?q=blue&type=playlist"))["results"]}
+    assert mine == {"Blue secret", "Blue public"}
+    assert {p["name"] for p in body(APIClient().get("/api/v1/search/?q=blue&type=playlist"))["results"]} == {"Blue public"}
+    history = list(SearchHistory.objects.filter(user=owner).values_list("query", "kind"))
+    assert history == [("blue", "playlist"), ("blue", "song"), ("blue", "")]
+
+
+@pytest.mark.django_db(transaction=True)  # versions are bumped when a write commits
+def test_a_listeners_playlists_are_kept_for_them_alone_until_a_playlist_or_a_sharing_changes(django_assert_num_queries):
+    from SyroMusic.models import Collaborator
+    from SyroMusic.services import playlist_share
+
+    alice, bob = make_user("kept-alice"), make_user("kept-bob")
+    make_playlist(owner=alice, name="Alice's secret", is_public=False)
+    bobs = make_playlist(owner=bob, name="Bob's secret", is_public=False)
+    make_playlist(owner=bob, name="Bob's public", is_public=True)
+    theirs, his = APIClient(), APIClient()
+    theirs.force_authenticate(alice)
+    his.force_authenticate(bob)
+    names = lambda client: [p["name"] for p in body(client.get("/api/v1/playlists/?ordering=name"))["results"]]  # noqa: E731
+    assert names(theirs) == ["Alice's secret", "Bob's public"]
+    with django_assert_num_queries(0):
+        answer = theirs.get("/api/v1/playlists/?ordering=name")
+    assert "private" in answer["Cache-Control"] and not answer.has_header("X-Accel-Expires")
+    assert names(his) == ["Bob's public", "Bob's secret"]
+    assert names(APIClient()) == ["Bob's public"]
+    playlist_share(playlist=bobs, sender=bob, recipient=alice)  # shared with her: she may see it at once
+    assert Collaborator.objects.filter(playlist=bobs, user=alice).exists()
+    assert names(theirs) == ["Alice's secret", "Bob's public", "Bob's secret"]
+    bobs.remove_collaborator(alice.pk)
+    assert names(theirs) == ["Alice's secret", "Bob's public"]
+    assert theirs.get(f"/api/v1/playlists/{bobs.pk}/").status_code == HTTPStatus.NOT_FOUND
+    assert his.get(f"/api/v1/playlists/{bobs.pk}/").json()["name"] == "Bob's secret"
+    assert theirs.get(f"/api/v1/playlists/{bobs.pk}/").status_code == HTTPStatus.NOT_FOUND

@@ -322,7 +322,7 @@ def _wait_for(key, lock, areas):
     return None
 
 
-def api_read(*areas, listeners=False, like=None):
+def api_read(*areas, listeners=False, like=None, own=False):
     """Cache a DRF read of data every anonymous client sees alike, until one of `areas` changes.
 
     For a viewset method or a function view under @api_view: authentication, permissions and
@@ -334,6 +334,16 @@ def api_read(*areas, listeners=False, like=None):
     `listeners` says the answer is the same for everyone but for `liked` on its rows. Then they get
     the kept answer too, with their likes put in: one query for the rows they like among the kept
     ids. `like` names the Like column of the rows (for a viewset: its like_field by default).
+
+    `listeners` may instead be a function of the request for an answer whose listener's parts are more
+    than likes (search: their private playlists, their history). It returns None when this answer is
+    not shared (rendered afresh), or `put_in(request, data)`, which makes the kept answer's data theirs
+    in place. The kept answer is then the one an anonymous client gets: the view renders it for nobody
+    when `request.syro_shared` is set.
+
+    `own`: a listener's answer is theirs alone (their private playlists in order among the public ones):
+    kept for them alone, under a key with their id, until one of `areas` changes. Never marked for a
+    shared cache.
     """
     areas = areas or caching.AREAS
 
@@ -343,23 +353,37 @@ def api_read(*areas, listeners=False, like=None):
             self, request = (None, args[0]) if not hasattr(args[0], "finalize_response") else args[:2]
             view = self or request.parser_context["view"]
             listener = request.user.is_authenticated
+            put_in = listeners(request) if listener and callable(listeners) else None
             if (
                 request.method != "GET"
-                or (listener and not listeners)
+                or (listener and not (listeners or own))
+                or (listener and callable(listeners) and put_in is None)
                 or getattr(request.accepted_renderer, "format", None) != "json"
             ):
                 return method(*args, **kwargs)
+            if listener and own:
+                return _own_answer(request, areas, lambda: method(*args, **kwargs), lambda response: view.finalize_response(
+                    request, response, *args[2 if self else 1:], **kwargs))
             like_field = like or getattr(self, "like_field", None)
             key = page_key(request, prefix="api")
             entry, current = lookup(key, areas)
             if entry is not None:
+                if put_in is not None:
+                    return _json_answer(put_in(request, json.loads(gzip.decompress(entry["gzip"]))))
                 return _listener_answer(request, entry, like_field) if listener else _api_answer(request, entry)
+            if put_in is not None:
+                request.syro_shared = True
             response = method(*args, **kwargs)
             if response.status_code != 200:
                 return response
             response = view.finalize_response(request, response, *args[2 if self else 1:], **kwargs)
             response.render()
             rows = _rows(response.data)
+            if put_in is not None:
+                entry = make_entry(response, current)
+                if entry is not None:
+                    cache.set(key, entry, timeout=settings.PAGE_CACHE_SECONDS)
+                return _json_answer(put_in(request, json.loads(response.content)))
             if listener:
                 # What an anonymous client would get: the same rows, liking nothing.
                 for row in rows:
@@ -380,6 +404,24 @@ def api_read(*areas, listeners=False, like=None):
         return wrapper
 
     return decorator
+
+
+def _own_answer(request, areas, answer, finalize):
+    key = page_key(request, prefix=f"api-of-{request.user.pk}")
+    entry, current = lookup(key, areas)
+    if entry is None:
+        response = answer()
+        if response.status_code != 200:
+            return response
+        response = finalize(response)
+        response.render()
+        entry = make_entry(response, current)
+        if entry is None:
+            return response
+        cache.set(key, entry, timeout=settings.PAGE_CACHE_SECONDS)
+    response = _api_answer(request, entry)
+    patch_cache_control(response, private=True)
+    return response
 
 
 def _rows(data):
@@ -404,7 +446,12 @@ def _listener_answer(request, entry, like_field):
     for row in _rows(data):
         if row.get("id") in liked and "liked" in row:
             row["liked"] = True
-    # As DRF's JSONRenderer writes it (compact, UTF-8, U+2028/U+2029 escaped): the web layer knows no DRF.
+    return _json_answer(data)
+
+
+def _json_answer(data):
+    """An API answer of data as DRF's JSONRenderer writes it (compact, UTF-8, U+2028/U+2029 escaped): the
+    web layer knows no DRF."""
     text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     content = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
     response = HttpResponse(content, content_type="application/json")

@@ -77,7 +77,7 @@ def likes(user, ids):
         if some:
             condition |= Q(**{f"{name}_id__in": some})
     if condition:
-        for row in Like.objects.filter(condition, user=user).values(*(f"{name}_id" for name in ids)):
+        for row in Like.objects.filter(condition, user=user).order_by().values(*(f"{name}_id" for name in ids)):
             for name in ids:
                 if row[f"{name}_id"] is not None:
                     found[name].add(row[f"{name}_id"])

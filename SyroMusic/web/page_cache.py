@@ -421,6 +421,7 @@ def _own_answer(request, areas, answer, finalize):
         cache.set(key, entry, timeout=settings.PAGE_CACHE_SECONDS)
     response = _api_answer(request, entry)
     patch_cache_control(response, private=True)
+    patch_vary_headers(response, ["Cookie", "Authorization"])
     return response
 
 

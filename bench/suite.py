@@ -29,7 +29,6 @@ import argparse
 import contextlib
 import datetime
 import hashlib
-import http.client
 import json
 import logging
 import math
@@ -164,6 +163,7 @@ class Servers:
         env.pop("WEB_CONCURRENCY", None)
         self.gunicorn = services.start_serve(env, log_path=log_path)
         self.base = self.gunicorn.base
+        SESSIONS[self.base] = self.gunicorn.process.pid
 
     def __exit__(self, *exc):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -282,31 +282,43 @@ def wrk(base, url, duration, connections, timeout=30, attempts=3, cookie=None):
     return _wrk(base, url, duration, connections, timeout, cookie)
 
 
-def wait_idle(base, slow_s=0.5, deadline_s=90):
+# The session (start_new_session) of the server answering at each base: nginx and gunicorn's processes.
+SESSIONS = {}
+
+
+def session_cpu_ticks(session):
+    """CPU time (clock ticks) used so far by every process of a session, from /proc."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:  # gone meanwhile
+            continue
+        if len(fields) > 12 and fields[3] == str(session):
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total
+
+
+def wait_idle(base, window_s=0.3, idle_ticks=2, deadline_s=90):
     """Requests wrk had in flight when its time was up still run in gunicorn's workers after it exits (a
-    "before" page takes seconds): wait until every worker answers /healthz at once, so that the next row's
-    figures are not taken beside them. Gives up after deadline_s (a busy machine), saying so."""
-    import concurrent.futures
-
-    workers = gunicorn_workers()
+    "before" page takes seconds): wait until the server's processes use next to no CPU for window_s, so
+    that the next row's figures are not taken beside them. Measured on the server's own processes, so
+    other work on the machine does not count. Gives up after deadline_s, saying so."""
+    session = SESSIONS.get(base)
+    if session is None:
+        return
     started = time.monotonic()
-
-    def took(number):
-        begun = time.monotonic()
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            # Each its own address: a front's cache never holds one behind another.
-            services.fetch(f"{base}/healthz?idle={number}", timeout=deadline_s)
-        return time.monotonic() - begun
-
     while True:
-        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-            slowest = max(pool.map(took, range(workers)))
-        if slowest < slow_s:
+        before = session_cpu_ticks(session)
+        time.sleep(window_s)
+        if session_cpu_ticks(session) - before <= idle_ticks:
             return
         if time.monotonic() - started > deadline_s:
             log(f"  the server was still busy {deadline_s} s after the load: going on")
             return
-        time.sleep(0.2)
 
 
 class NoRequestFinished(RuntimeError):

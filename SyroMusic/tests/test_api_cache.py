@@ -108,13 +108,18 @@ def test_a_listeners_search_is_the_kept_answer_with_their_playlists_likes_and_hi
     theirs.force_authenticate(owner)
     someone_else.force_authenticate(other)
     typos = 1 if connection.vendor == "postgresql" else 0
-    # The kept answer from the cache; their playlists (and on PostgreSQL the typos among them), their
-    # likes among the kept rows, their history's newest entry, and its new row (update or savepoint,
-    # insert, release; the oldest beyond 20 deleted).
-    with django_assert_num_queries(8 + typos):
+    # The kept answer from the cache; whether they own a private playlist (they do), their playlists
+    # searched again (and on PostgreSQL the typos among them), their likes among the kept rows, their
+    # history's newest entry, and its new row (update or savepoint, insert, release; the oldest beyond
+    # 20 deleted).
+    with django_assert_num_queries(9 + typos):
         found = body(theirs.get("/api/v1/search/?q=blue"))
-    with django_assert_num_queries(3 + typos):  # the same search again: already the newest in their history
+    with django_assert_num_queries(4 + typos):  # the same search again: already the newest in their history
         assert body(theirs.get("/api/v1/search/?q=blue")) == found
+    body(someone_else.get("/api/v1/search/?q=blue"))
+    # One who may see no private playlist gets the kept group as it is: two lookups say so, no search.
+    with django_assert_num_queries(4):
+        assert body(someone_else.get("/api/v1/search/?q=blue")) == anonymous
     expected = json.loads(json.dumps(anonymous))
     for row in expected["results"]["songs"]["results"] + expected["results"]["albums"]["results"]:
         row["liked"] = row["id"] in (song.pk, song.album.pk) and row.get("title") in ("Blue moon", "Blue album")
@@ -196,3 +201,20 @@ def test_a_listeners_search_kept_first_for_everybody_holds_nothing_of_theirs():
         for other in (APIClient(), someone):
             answer = other.get(url).content.decode()
             assert "Blue secret" not in answer and '"liked":true' not in answer and "Blue moon" in answer
+
+
+def test_a_private_playlist_shared_with_a_listener_is_in_their_kept_search_alone():
+    from SyroMusic.models import Collaborator
+
+    make_song("Blue moon")
+    bob, carol = make_user("shared-bob"), make_user("shared-carol")
+    shared = make_playlist(owner=bob, name="Blue shared", is_public=False)
+    Collaborator.objects.create(playlist=shared, user=carol, level=Collaborator.Level.VIEW)
+    anonymous = body(APIClient().get("/api/v1/search/?q=blue"))
+    assert anonymous["results"]["playlists"]["results"] == []
+    theirs, someone = APIClient(), APIClient()
+    theirs.force_authenticate(carol)
+    someone.force_authenticate(make_user())
+    for _ in range(2):
+        assert [p["name"] for p in body(theirs.get("/api/v1/search/?q=blue"))["results"]["playlists"]["results"]] == ["Blue shared"]
+        assert body(someone.get("/api/v1/search/?q=blue")) == anonymous

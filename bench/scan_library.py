@@ -165,13 +165,18 @@ def scan_in_child(folder, runs, workers, read_only):
     figures["first_counts"] = dict(report.counts)
     figures["songs"], figures["playable"] = Song.objects.count(), Song.objects.playable().count()
     figures["audio_files"] = AudioFile.objects.count()
-    seconds = []
+    seconds, figures["rescans_not_unchanged"] = [], []
     for _ in range(runs):
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
             report = library_scan(path=folder, workers=workers)
             seconds.append(time.perf_counter() - started)
-        assert report.counts["files unchanged"] == figures["files"], report.counts
+        if report.counts["files unchanged"] != figures["files"]:
+            # Seen twice in CI-like load (a fresh 200-file library; once 199 unchanged and 1 new), never
+            # reproduced at will: reported with both scans' counts, not a crash of the whole benchmark.
+            figures["rescans_not_unchanged"].append({
+                "rescan": dict(report.counts), "refused": [str(item) for item in getattr(report, "refused", [])][:10],
+            })
     figures["second_s"] = seconds
     figures["second_median_s"] = statistics.median(seconds)
     figures["second_queries"] = len(captured)
@@ -204,6 +209,9 @@ def main(argv=()):
           f"{figures['first_main_cpu_s']:.0f} s matching and writing (database, covers) in the scanning process")
     print(f"  second scan: {figures['second_median_s']:.2f} s median of {len(figures['second_s'])} "
           f"({', '.join(f'{s:.2f}' for s in figures['second_s'])}), {figures['second_queries']} queries")
+    for odd in figures["rescans_not_unchanged"]:
+        print(f"  a rescan did not find every file unchanged: {odd['rescan']} (first scan: {figures['first_counts']}; "
+              f"refused: {odd['refused']})")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
     return figures

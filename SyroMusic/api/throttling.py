@@ -17,7 +17,7 @@ import time
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
-from SyroMusic.web.limits import client_address, store
+from SyroMusic.web.limits import client_address, count_up
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +45,10 @@ class HourlyRateThrottle(BaseThrottle):
         key = f"throttle:{self.scope}:{identity}:{window_start}"
         try:
             # The counters' own cache (settings.CACHES["limits"]): a flood of pages cannot evict them.
-            counters = store()
-            counters.add(key, 0, timeout=WINDOW_SECONDS + 60)
-            count = counters.incr(key)
+            count = count_up(key, WINDOW_SECONDS + 60)
         except Exception:  # the cache is down: answer anyway (see the module's policy)
             count = None
-        if count is None:  # (with IGNORE_EXCEPTIONS, django-redis answers None instead of raising)
+        if count is None:
             logger.warning("rate limiting is off for this request: the cache is unreachable")
             return True
         limit = self.limit()

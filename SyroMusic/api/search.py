@@ -2,7 +2,7 @@
 
 from urllib.parse import urlencode
 
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
 from rest_framework.decorators import api_view, permission_classes
@@ -12,7 +12,8 @@ from rest_framework.reverse import reverse
 
 from SyroMusic import caching
 from SyroMusic import search as searching
-from SyroMusic.models import Collaborator, Like, Playlist
+from SyroMusic.models import Collaborator, Playlist
+from SyroMusic.services import liked_among
 from SyroMusic.web.page_cache import api_read
 
 from . import serializers
@@ -61,7 +62,7 @@ def listener_parts(request):
                     "more": more_link(request, query, "playlist") if playlists.more else None,
                 }
             # else the public playlists they may see are the kept group's, found and ranked alike
-        liked = likes(request.user, {name: [row["id"] for row in found] for name, found in rows.items()})
+        liked = liked_among(request.user, {name: [row["id"] for row in found] for name, found in rows.items()})
         for name, found in rows.items():
             for row in found:
                 row["liked"] = row["id"] in liked[name]
@@ -79,21 +80,6 @@ def sees_private_playlists(user):
         Playlist.objects.filter(owner=user, is_public=False).exists()
         or Collaborator.objects.filter(user=user, playlist__is_public=False).exists()
     )
-
-
-def likes(user, ids):
-    """{kind name: the ids among ids[kind name] the user likes}: one query for every kind."""
-    found = {name: set() for name in ids}
-    condition = Q()
-    for name, some in ids.items():
-        if some:
-            condition |= Q(**{f"{name}_id__in": some})
-    if condition:
-        for row in Like.objects.filter(condition, user=user).order_by().values(*(f"{name}_id" for name in ids)):
-            for name in ids:
-                if row[f"{name}_id"] is not None:
-                    found[name].add(row[f"{name}_id"])
-    return found
 
 
 def more_link(request, query, name):

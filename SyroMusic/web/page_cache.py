@@ -435,12 +435,9 @@ def _rows(data):
 
 def _listener_answer(request, entry, like_field):
     """The kept answer with `liked` set on the rows this listener likes (none: the kept bytes as they are)."""
-    from SyroMusic.models import Like
+    from SyroMusic.services import liked_among
 
-    liked = set()
-    if like_field and entry.get("ids"):
-        column = f"{like_field}_id"
-        liked = set(Like.objects.filter(user=request.user, **{f"{column}__in": entry["ids"]}).values_list(column, flat=True))
+    liked = liked_among(request.user, {like_field: entry["ids"]})[like_field] if like_field and entry.get("ids") else set()
     if not liked:
         return _api_answer(request, entry)
     data = json.loads(gzip.decompress(entry["gzip"]))

@@ -380,9 +380,7 @@ def api_read(*areas, listeners=False, like=None, own=False):
             response.render()
             rows = _rows(response.data)
             if put_in is not None:
-                entry = make_entry(response, current)
-                if entry is not None:
-                    cache.set(key, entry, timeout=settings.PAGE_CACHE_SECONDS)
+                _keep(key, response, current)
                 return _json_answer(put_in(request, json.loads(response.content)))
             if listener:
                 # What an anonymous client would get: the same rows, liking nothing.
@@ -394,11 +392,9 @@ def api_read(*areas, listeners=False, like=None, own=False):
                 ), content_type=response["Content-Type"])
             else:
                 shared = response
-            entry = make_entry(shared, current)
+            entry = _keep(key, shared, current, ids=[row["id"] for row in rows if "id" in row])
             if entry is None:
                 return response
-            entry["ids"] = [row["id"] for row in rows if "id" in row]
-            cache.set(key, entry, timeout=settings.PAGE_CACHE_SECONDS)
             return response if listener else _api_answer(request, entry)
 
         return wrapper
@@ -415,14 +411,23 @@ def _own_answer(request, areas, answer, finalize):
             return response
         response = finalize(response)
         response.render()
-        entry = make_entry(response, current)
+        entry = _keep(key, response, current)
         if entry is None:
             return response
-        cache.set(key, entry, timeout=settings.PAGE_CACHE_SECONDS)
     response = _api_answer(request, entry)
     patch_cache_control(response, private=True)
     patch_vary_headers(response, ["Cookie", "Authorization"])
     return response
+
+
+def _keep(key, response, current, **extra):
+    """Keep a rendered answer under `key` (with `extra` fields) until the areas move on from `current`; the
+    entry, or None when the answer cannot be kept (make_entry)."""
+    entry = make_entry(response, current)
+    if entry is not None:
+        entry.update(extra)
+        cache.set(key, entry, timeout=settings.PAGE_CACHE_SECONDS)
+    return entry
 
 
 def _rows(data):

@@ -166,19 +166,25 @@ class Servers:
         SESSIONS[self.base] = self.gunicorn.process.pid
 
     def __exit__(self, *exc):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if self.gunicorn:
-            with contextlib.suppress(subprocess.TimeoutExpired):  # killed by then: nothing left to stop
-                self.gunicorn.stop()
-        if self.redis:
-            self.redis.stop()
-        if self.pg_dir:
-            services.stop_postgres(self.bindir, self.pg_dir)
-        if self.small and self.pg_dir:
-            shutil.rmtree(self.pg_dir, ignore_errors=True)
-        if self.redis_dir:
-            shutil.rmtree(self.redis_dir, ignore_errors=True)
+        # Not interrupted while it stops what it started; then as before. A process started later inherits an
+        # ignored signal, and a shell can neither trap nor reset it: the audio section's scripts/serve
+        # ignored its SIGTERM and was killed after 75 s, nginx never told.
+        saved = {number: signal.signal(number, signal.SIG_IGN) for number in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            if self.gunicorn:
+                with contextlib.suppress(subprocess.TimeoutExpired):  # killed by then: nothing left to stop
+                    self.gunicorn.stop()
+            if self.redis:
+                self.redis.stop()
+            if self.pg_dir:
+                services.stop_postgres(self.bindir, self.pg_dir)
+            if self.small and self.pg_dir:
+                shutil.rmtree(self.pg_dir, ignore_errors=True)
+            if self.redis_dir:
+                shutil.rmtree(self.redis_dir, ignore_errors=True)
+        finally:
+            for number, handler in saved.items():
+                signal.signal(number, handler)
 
 
 def manage(env, *arguments):

@@ -123,5 +123,11 @@ def test_smoke_mode_measures_every_row_without_an_error(tmp_path):
         assert row.get("missing") or (row["errors"] == 0 and row["queries"] >= 1 and row["ms"][0] > 0), row
     assert [p["days"] for p in listening["popularity"]] == [30, 3660]
     assert all(p["seconds"] > 0 and p["heard"] > 0 for p in listening["popularity"])
+    # scripts/serve stopped when asked (None: still running after 75 s and killed). After its own servers'
+    # cleanup the bench once went on ignoring SIGTERM, which every scripts/serve started later inherited.
+    streaming = report["audio"]["streaming"]
+    assert {path: streaming[path]["stop_seconds"] is not None for path in ("nginx", "django")} == {
+        "nginx": True, "django": True,
+    }
     for machine_fact in ("cores", "GiB memory", "Python", "Django", "PostgreSQL", "Redis", "gunicorn"):
         assert machine_fact in table

@@ -24,7 +24,7 @@ def home(request):
     context = {
         "counts": counts,
         "newest_albums": Album.objects.for_listing().exclude(release_date=None).newest_first()[:12],
-        "popular_songs": Song.objects.for_listing().most_popular()[:10],
+        "popular_songs": Song.objects.for_rows().most_popular()[:10],
         "playlists": Playlist.objects.public().for_listing().recently_updated()[:6],
     }
     return render(request, "syromusic/home.html", context)
@@ -57,7 +57,7 @@ def artist_detail(request, pk):
     artist = get_object_or_404(Artist.objects.with_liked(request.user).prefetch_related(artist_cover_albums()), pk=pk)
     context = {
         "artist": artist,
-        "top_songs": artist.songs.for_listing().most_popular()[:10],
+        "top_songs": artist.songs.for_rows().most_popular()[:10],
         "may_listen": may_listen(request.user),
         **paginate(request, artist.albums.in_discography_order(), DISCOGRAPHY_PER_PAGE),
     }
@@ -91,7 +91,7 @@ def album_detail(request, pk):
 @cache_page_for_visitors(caching.CATALOGUE, listeners=True)
 def song_list(request):
     form = SongListForm(request.GET, genres=list(Genre.objects.all()))
-    return filtered_list(request, form, Song.objects.for_listing(), SONGS_PER_PAGE, "syromusic/song_list.html")
+    return filtered_list(request, form, Song.objects.for_rows(), SONGS_PER_PAGE, "syromusic/song_list.html")
 
 
 def _with_album_place(songs):

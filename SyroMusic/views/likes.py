@@ -24,7 +24,7 @@ def like(request, kind, pk):
 
 @login_required
 def liked_songs(request):
-    songs = Song.objects.for_listing().liked_by(request.user)
+    songs = Song.objects.for_rows().liked_by(request.user)
     # Counted each time: the cached counts follow the catalogue's version, not a listener's hearts.
     context = {
         **paginate(request, songs, LIKED_SONGS_PER_PAGE, count=songs.count()),

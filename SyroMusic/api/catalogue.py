@@ -94,14 +94,14 @@ class AlbumViewSet(LikeableViewSet):
     def songs(self, request, pk=None):
         """The album's songs in tracklist order (disc, then track)."""
         album = get_object_or_404(Album, pk=pk)
-        songs = album.songs.for_listing().with_liked(request.user).in_tracklist_order()
+        songs = album.songs.for_api().with_liked(request.user).in_tracklist_order()
         return self.nested_page(songs, serializers.SongSerializer)
 
 
 class SongViewSet(LikeableViewSet):
     """Songs, with album, artist and genre names: no extra call per row."""
 
-    queryset = Song.objects.for_listing()
+    queryset = Song.objects.for_api()
     like_field = "song"
     serializer_class = serializers.SongSerializer
     filterset_class = SongFilter

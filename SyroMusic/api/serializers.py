@@ -322,6 +322,27 @@ class PlaylistSerializer(CatalogueSerializer):
         read_only_fields = ["created_at", "updated_at"]
         extra_kwargs = {"url": {"view_name": "api:playlist-detail"}}
 
+    def to_representation(self, playlist):
+        """DRF's generic walk written out, as for SongSerializer: it cost a page of 50 playlists more than their
+        query (issue 19). test_api_rows.py holds it to the generic one."""
+        if type(self) is not PlaylistSerializer or "request" not in self.context:
+            return super().to_representation(playlist)
+        fields = self.fields
+        return {
+            "id": playlist.pk,
+            "url": fields["url"].to_representation(playlist),
+            "web_url": self.get_web_url(playlist),
+            "entries_url": fields["entries_url"].to_representation(playlist),
+            "name": playlist.name,
+            "description": playlist.description,
+            "is_public": bool(playlist.is_public),
+            "owner": playlist.owner.get_username(),
+            "entry_count": int(playlist.entry_count),
+            "total_duration_ms": int(playlist.total_duration_ms),
+            "created_at": fields["created_at"].to_representation(playlist.created_at),
+            "updated_at": fields["updated_at"].to_representation(playlist.updated_at),
+        }
+
     def validate_name(self, name):
         owner = self.instance.owner if self.instance else self.context["request"].user
         if Playlist.objects.name_taken(owner, name, exclude=self.instance):

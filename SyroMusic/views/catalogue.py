@@ -32,7 +32,7 @@ def home(request):
 
 def filtered_list(request, form, queryset, per_page, template):
     """A list page: the form's filters and sort applied, then the requested page."""
-    context = {"form": form, **paginate(request, form.apply(queryset), per_page)}
+    context = {"form": form, **paginate(request, form.apply(queryset), per_page, count=form.count())}
     return render(request, template, context)
 
 

@@ -141,6 +141,8 @@ MIDDLEWARE = [
     "SyroMusic.web.middleware.GZipMiddleware",
     # After GZip, so ETags describe the uncompressed content; answers 304 to revalidations.
     "django.middleware.http.ConditionalGetMiddleware",
+    # Anonymous clients' kept API answers, before sessions, authentication and DRF (SyroMusic.api.kept).
+    "SyroMusic.api.kept.KeptAnswerMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "SyroMusic.web.middleware.CommonMiddleware",  # Django's, minding the API's trailing slashes
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -36,7 +36,11 @@ class HourlyRateThrottle(BaseThrottle):
         raise NotImplementedError
 
     def allow_request(self, request, view):
-        identity = self.identity(request)
+        return self.count(request._request, self.identity(request))
+
+    def count(self, http_request, identity):
+        """Count a request of `identity` (None: not one this throttle limits); whether it is within the limit.
+        Also what SyroMusic.api.kept counts an anonymous client's kept answer with, before DRF runs."""
         if identity is None:
             return True
         now = time.time()
@@ -55,7 +59,7 @@ class HourlyRateThrottle(BaseThrottle):
         self.wait_seconds = max(1, int(self.reset_at - now))
         # Every response carries the client's limit, what is left and when the window resets
         # (SyroMusic.web.middleware.RateLimitHeadersMiddleware writes the headers).
-        request._request.rate_limit = {"limit": limit, "remaining": max(0, limit - count), "reset": self.reset_at}
+        http_request.rate_limit = {"limit": limit, "remaining": max(0, limit - count), "reset": self.reset_at}
         return count <= limit
 
     def wait(self):

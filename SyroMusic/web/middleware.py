@@ -209,13 +209,17 @@ class RateLimitHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
-        rate_limit = getattr(request, "rate_limit", None)
-        if rate_limit:
-            response["X-RateLimit-Limit"] = str(rate_limit["limit"])
-            response["X-RateLimit-Remaining"] = str(rate_limit["remaining"])
-            response["X-RateLimit-Reset"] = str(rate_limit["reset"])
-        return response
+        return write_rate_limit(request, self.get_response(request))
+
+
+def write_rate_limit(request, response):
+    """The X-RateLimit headers of the client's count of this request (SyroMusic.api.throttling), if counted."""
+    rate_limit = getattr(request, "rate_limit", None)
+    if rate_limit:
+        response["X-RateLimit-Limit"] = str(rate_limit["limit"])
+        response["X-RateLimit-Remaining"] = str(rate_limit["remaining"])
+        response["X-RateLimit-Reset"] = str(rate_limit["reset"])
+    return response
 
 
 class RefuseNulCharactersMiddleware:

@@ -161,7 +161,7 @@ def _unshare(response):
 def cached_areas(request):
     """The areas of the page-cached view this request goes to, or None."""
     try:
-        match = resolve(request.path_info)
+        match = request.syro_match = resolve(request.path_info)  # SyroMusic.api.kept reads it again
     except Resolver404:
         return None
     return getattr(match.func, "page_cache_areas", None)
@@ -370,7 +370,7 @@ def api_read(*areas, listeners=False, like=None, own=False):
             if entry is not None:
                 if put_in is not None:
                     return _json_answer(put_in(request, json.loads(gzip.decompress(entry["gzip"]))))
-                return _listener_answer(request, entry, like_field) if listener else _api_answer(request, entry)
+                return _listener_answer(request, entry, like_field) if listener else _kept_answer(request, entry, areas)
             if put_in is not None:
                 request.syro_shared = True
             response = method(*args, **kwargs)
@@ -395,7 +395,7 @@ def api_read(*areas, listeners=False, like=None, own=False):
             entry = _keep(key, shared, current, ids=[row["id"] for row in rows if "id" in row])
             if entry is None:
                 return response
-            return response if listener else _api_answer(request, entry)
+            return response if listener else _kept_answer(request, entry, areas)
 
         return wrapper
 
@@ -462,6 +462,21 @@ def _json_answer(data):
     return response
 
 
+def _kept_answer(request, entry, areas):
+    """The kept answer for an anonymous client, marked (`syro_kept_api`, the areas it follows) so that
+    SyroMusic.api.kept may answer the next such request itself, before the middleware below it and DRF."""
+    http_request = getattr(request, "_request", request)
+    http_request.syro_kept_api = areas
+    return _api_answer(http_request, entry)
+
+
+def kept_api_answer(request, areas):
+    """The answer kept for this anonymous API request if it is still current (as _kept_answer gives it),
+    else None: one cache round trip."""
+    entry = lookup(page_key(request, prefix="api"), areas)[0]
+    return None if entry is None else _api_answer(request, entry)
+
+
 def _api_answer(request, entry):
     if re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
         response = HttpResponse(entry["gzip"])
@@ -472,5 +487,7 @@ def _api_answer(request, entry):
         if name.lower() in ("content-type", "allow"):
             response[name] = value
     response["ETag"] = entry["etag"]  # ConditionalGetMiddleware answers 304 with it, without hashing the body
-    patch_vary_headers(response, ["Accept-Encoding"])
+    response["Content-Length"] = str(len(response.content))
+    # JSON was chosen from Accept (the browsable API answers HTML), and the encoding from Accept-Encoding.
+    patch_vary_headers(response, ["Accept", "Accept-Encoding"])
     return response

@@ -4,6 +4,8 @@ the script says so and fails."""
 
 import os
 import signal
+import socket
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -28,6 +30,11 @@ def test_nginx_ending_alone_stops_gunicorn_and_the_status_says_how_it_ended(
         (run_dir,) = run_dirs.iterdir()
         os.kill(int((run_dir / "nginx.pid").read_text()), signal_to_nginx)
         ended = server.process.wait(120)
+        # Nothing of nginx is left holding its port (a killed master's workers were, before 2026-11-27).
+        host, port = urlsplit(server.base).hostname, urlsplit(server.base).port
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past connections' TIME_WAIT, not a listener
+            probe.bind((host, port))
     finally:
         # Its whole session, whether or not the script has ended: nginx's workers outlive a killed master
         # (they keep its listening socket), and would otherwise be left running after the test.

@@ -12,6 +12,7 @@ lockout. A window opens at the first counted event and lasts `seconds`.
 """
 
 import hashlib
+import logging
 import math
 import time
 
@@ -20,6 +21,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import caches
+
+logger = logging.getLogger(__name__)
 
 
 def client_address(request):
@@ -42,20 +45,30 @@ def store():
     return caches["limits"]
 
 
-def count_up(key, timeout):
+def count_up(key, timeout, opened=None):
     """Add one to the counter `key` in store() (made with `timeout` seconds to live if new) and return its
-    count. On Redis one round trip (SET NX EX and INCR, pipelined) instead of two: every API request counts
-    itself. Raises what the store raises when it is unreachable."""
+    count; with `opened`, also keep under that key when the counter was made (time.time()). On Redis one
+    round trip (SET NX EX and INCR in one MULTI, so the counter cannot expire between them and be made again
+    without a lifetime) instead of two or three: every API request counts itself. Raises what the store
+    raises when it is unreachable."""
     cache = store()
     client = getattr(cache, "client", None)
     if hasattr(client, "get_client"):  # django-redis: it keeps integers as plain Redis integers, as INCR does
         name = client.make_key(key)
-        pipe = client.get_client(write=True).pipeline(transaction=False)
+        pipe = client.get_client(write=True).pipeline(transaction=True)
+        if opened is not None:
+            pipe.set(client.make_key(opened), client.encode(time.time()), ex=timeout, nx=True)
         pipe.set(name, 0, ex=timeout, nx=True)
         pipe.incr(name)
-        return pipe.execute()[1]
+        return pipe.execute()[-1]
+    if opened is not None:
+        cache.add(opened, time.time(), timeout=timeout)
     cache.add(key, 0, timeout=timeout)
-    return cache.incr(key)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=timeout)
+        return 1
 
 
 class Limit:
@@ -82,14 +95,11 @@ class Limit:
     def record(self, key):
         """Count one event for `key`: the count in this window, or None when the store is unreachable."""
         counter, opened = self._keys(key)
-        cache = store()
-        cache.add(opened, time.time(), timeout=self.seconds)
-        cache.add(counter, 0, timeout=self.seconds)
         try:
-            return cache.incr(counter)
-        except ValueError:  # expired between add and incr
-            cache.set(counter, 1, timeout=self.seconds)
-            return 1
+            return count_up(counter, self.seconds, opened=opened)
+        except Exception:  # the store is down: nothing is counted, nothing refused (README "Rate limits")
+            logger.warning("the %s limit counted nothing: its cache is unreachable", self.name)
+            return None
 
     def take(self, key):
         """Count an event that happens only if allowed: 0 if it may, else the seconds to wait.

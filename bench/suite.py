@@ -54,7 +54,13 @@ import listens  # noqa: E402
 from scripts import servers as services  # noqa: E402
 
 STATE = ROOT / ".bench"
+DEFAULT_SONGS = 1_000_000
 MARKER = STATE / "catalogue.json"
+# Goal 8's catalogue (make bench-scale): its figures are kept here, and BENCHMARKS.md shows them beside the full run's.
+SCALE_SONGS = 10_000_000
+SCALE_FIGURES = ROOT / "bench" / "scale.json"
+SCALE_SECTION = ("<!-- scale run: written by make bench-scale, kept by make bench -->", "<!-- /scale run -->")
+SCALE_GOAL_MS = 30
 WRK_SCRIPT = ROOT / "bench" / "status.lua"
 SEED = 1
 LIST_PATHS = {"/music/artists/", "/music/albums/", "/music/songs/", "/music/playlists/"}
@@ -88,13 +94,27 @@ def parse_args(argv):
                         help="seed what is missing, then measure only the listening rows (printed, not written)")
     parser.add_argument("--no-popularity", action="store_true",
                         help="with --listening-only: leave refresh_popularity out (minutes over 10 M listens)")
+    parser.add_argument("--scale", action="store_true",
+                        help=f"goal 8: page 1 of every list, cold, at --songs (default {SCALE_SONGS:,}) in a cluster of "
+                        f"its own; writes {SCALE_FIGURES.relative_to(ROOT)} and BENCHMARKS.md's section of it")
     args = parser.parse_args(argv)
-    args.songs = args.songs or (3_000 if args.small else 1_000_000)
+    args.songs = args.songs or (3_000 if args.small else SCALE_SONGS if args.scale else DEFAULT_SONGS)
     args.runs = args.runs or (3 if args.small else 15)
     args.duration = args.duration or (1 if args.small else 10)
     if args.output is None and not args.small:
         args.output = str(ROOT / "BENCHMARKS.md")
+    if args.scale and args.json is None and not args.small:
+        args.json = str(SCALE_FIGURES)
     return args
+
+
+def state_paths(pg_version, songs):
+    """The durable cluster and its marker for a catalogue of `songs`: the full run's size keeps the names it
+    always had; another size (the scale run's) has its own, so that neither run reseeds the other's."""
+    major = pg_version.split(".")[0]
+    if songs == DEFAULT_SONGS:
+        return STATE / f"postgresql-{major}", MARKER
+    return STATE / f"postgresql-{major}-{songs}", STATE / f"catalogue-{songs}.json"
 
 
 def median(values):
@@ -109,21 +129,23 @@ def p95(values):
 class Servers:
     """PostgreSQL (durable in .bench/, or throwaway for --small), a throwaway Redis, and later gunicorn."""
 
-    def __init__(self, small):
+    def __init__(self, small, songs=DEFAULT_SONGS):
         self.small = small
+        self.songs = songs
         self.bindir = services.find_pg_bindir()
         self.redis_bin = services.find_redis_server()
         self.pg_version = services.version_of(os.path.join(self.bindir, "postgres"))
         self.redis_version = services.version_of(self.redis_bin)
         self.pg_dir = self.redis_dir = None
         self.redis = self.gunicorn = None
+        self.seeded = None  # prepare_catalogue: the seed's time and peak memory (None: unknown)
         self.base = None
 
     def __enter__(self):
         if self.small:
             self.pg_dir = tempfile.mkdtemp(prefix="syro-bench-pg-")
         else:
-            self.pg_dir = str(STATE / f"postgresql-{self.pg_version.split('.')[0]}")
+            self.pg_dir = str(state_paths(self.pg_version, self.songs)[0])
         self.redis_dir = tempfile.mkdtemp(prefix="syro-bench-redis-")
         try:
             services.prepare_datadir(self.pg_dir)
@@ -164,6 +186,7 @@ class Servers:
         self.gunicorn = services.start_serve(env, log_path=log_path)
         self.base = self.gunicorn.base
         SESSIONS[self.base] = self.gunicorn.process.pid
+        DATABASE["url"] = self.env["DATABASE_URL"]
 
     def __exit__(self, *exc):
         # Not interrupted while it stops what it started; then as before. A process started later inherits an
@@ -202,37 +225,49 @@ def migrations_digest():
 def prepare_catalogue(servers, songs):
     """Migrate; seed unless the durable cluster already holds this catalogue (the marker says which).
 
-    Anything else (another size, another cluster, changed migrations) starts from an empty database.
+    Anything else (another size, another cluster, changed migrations) starts from an empty database. The
+    seed's time and peak memory are kept in the marker too (servers.seeded).
     """
     import psycopg
+
+    marker = state_paths(servers.pg_version, songs)[1]
 
     with psycopg.connect(servers.env["DATABASE_URL"]) as conn:
         # Unique to each initdb: a marker left over from a deleted cluster does not match a new one.
         cluster = str(conn.execute("SELECT system_identifier FROM pg_control_system()").fetchone()[0])
     wanted = {"songs": songs, "seed": SEED, "cluster": cluster, "migrations": migrations_digest()}
     try:
-        found = json.loads(MARKER.read_text()) if not servers.small else None
+        found = json.loads(marker.read_text()) if not servers.small else None
     except (OSError, ValueError):
         found = None
-    if found == wanted:
+    if isinstance(found, dict) and {key: found.get(key) for key in wanted} == wanted:
         manage(servers.env, "migrate", "--noinput", "-v0")
-        log(f"reusing the catalogue of {songs:,} songs in {servers.pg_dir} ({MARKER} says so)")
+        log(f"reusing the catalogue of {songs:,} songs in {servers.pg_dir} ({marker} says so)")
+        servers.seeded = found.get("seeded")
         return False
     if not servers.small:  # the smoke mode's throwaway cluster leaves the durable one's marker alone
-        MARKER.unlink(missing_ok=True)  # a seed that fails halfway must not be taken for a finished one
+        marker.unlink(missing_ok=True)  # a seed that fails halfway must not be taken for a finished one
     with psycopg.connect(servers.env["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
         conn.execute("DROP DATABASE IF EXISTS syro WITH (FORCE)")
         conn.execute("CREATE DATABASE syro")
     manage(servers.env, "migrate", "--noinput", "-v0")
     log(f"seeding {songs:,} songs")
     started = time.monotonic()
-    manage(servers.env, "seed_catalogue", "--songs", str(songs), "--seed", str(SEED), "--flush", "--no-progress")
+    seeded = subprocess.run(
+        [sys.executable, "manage.py", "seed_catalogue", "--songs", str(songs), "--seed", str(SEED), "--flush",
+         "--no-progress"], cwd=ROOT, env={**os.environ, **servers.env}, check=True, stdout=subprocess.PIPE, text=True,
+    ).stdout
+    print(seeded, end="", file=sys.stderr, flush=True)
+    seed_seconds = time.monotonic() - started
     with psycopg.connect(servers.env["DATABASE_URL"], autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")  # what autovacuum would do soon after a load: plans and estimates settle
     log(f"seeded in {time.monotonic() - started:.0f} s")
+    peak = re.search(r"peak RSS ([\d,]+) MiB", seeded)
+    servers.seeded = {"seconds": round(seed_seconds, 1), "with_vacuum_seconds": round(time.monotonic() - started, 1),
+                      "peak_rss_mib": int(peak.group(1).replace(",", "")) if peak else None}
     if not servers.small:
         STATE.mkdir(exist_ok=True)
-        MARKER.write_text(json.dumps(wanted) + "\n")
+        marker.write_text(json.dumps({**wanted, "seeded": servers.seeded}) + "\n")
     return True
 
 
@@ -308,19 +343,36 @@ def session_cpu_ticks(session):
     return total
 
 
+# The database the server answers from (Servers.__enter__), whose queries wait_idle also waits out.
+DATABASE = {}
+
+
+def busy_backends(url):
+    """How many other client connections of PostgreSQL are running a statement now."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE backend_type = 'client backend' AND state = 'active' AND pid <> pg_backend_pid()"
+        ).fetchone()[0]
+
+
 def wait_idle(base, window_s=0.3, idle_ticks=2, deadline_s=90):
-    """Requests wrk had in flight when its time was up still run in gunicorn's workers after it exits (a
-    "before" page takes seconds): wait until the server's processes use next to no CPU for window_s, so
-    that the next row's figures are not taken beside them. Measured on the server's own processes, so
-    other work on the machine does not count. Gives up after deadline_s, saying so."""
+    """Requests wrk had in flight when its time was up still run after it exits (a "before" page takes
+    seconds): wait until the server's processes use next to no CPU for window_s and PostgreSQL runs none of
+    their statements, so that the next row's figures are not taken beside them. A worker waiting for its
+    query uses no CPU of its own: the statements are counted in PostgreSQL (pg_stat_activity). Both are the
+    server's own work, so other work on the machine does not count. Gives up after deadline_s, saying so."""
     session = SESSIONS.get(base)
     if session is None:
         return
+    url = DATABASE.get("url")
     started = time.monotonic()
     while True:
         before = session_cpu_ticks(session)
         time.sleep(window_s)
-        if session_cpu_ticks(session) - before <= idle_ticks:
+        if session_cpu_ticks(session) - before <= idle_ticks and not (url and busy_backends(url)):
             return
         if time.monotonic() - started > deadline_s:
             log(f"  the server was still busy {deadline_s} s after the load: going on")
@@ -408,6 +460,24 @@ class Bench:
             queries.append(record["queries"])
         return durations, queries, errors
 
+    def warm_workers(self, url):
+        """Every worker answers the page once first: a worker recycled by gunicorn's max_requests during the
+        previous row's load would otherwise add its own start-up (imports, URL resolver, templates) to "cold"."""
+        for _ in range(3 * gunicorn_workers()):
+            fetch(self.servers.base, url, gzip=True)
+
+    def measure_cold(self, row):
+        """Goal 8's figures of a row: queries and server time cold, and its raw SQL; no warm series, no load."""
+        url, runs = row["url"], self.args.runs
+        log(f"measuring {url} (cold)")
+        status, statements = self.statements(url)
+        self.warm_workers(url)
+        cold, queries, errors = self.timed(url, runs, cold=True)
+        sql = self.raw_sql(statements, runs)
+        return {**row, "status": status, "queries": max(queries), "queries_in_process": len(statements),
+                "cold_ms": [median(cold), p95(cold)], "sql_ms": [median(sql), p95(sql)],
+                "errors": errors + (not 200 <= status < 300)}
+
     def measure(self, row, cached=True):
         url, runs = row["url"], self.args.runs if cached else max(3, self.args.runs // 3)
         log(f"measuring {url}")
@@ -415,10 +485,7 @@ class Bench:
         if status == 404 and row.get("optional"):
             log(f"  {url}: 404, not built yet: left out")
             return {**row, "missing": True}
-        # Every worker answers the page once first: a worker recycled by gunicorn's max_requests during the
-        # previous row's load would otherwise add its own start-up (imports, URL resolver, templates) to "cold".
-        for _ in range(3 * gunicorn_workers()):
-            fetch(self.servers.base, url, gzip=True)
+        self.warm_workers(url)
         cold, queries, errors = self.timed(url, runs, cold=True)
         warm, _, warm_errors = self.timed(url, runs, cold=False) if cached else ([], [], 0)
         status_plain, plain, _ = fetch(self.servers.base, url)
@@ -645,6 +712,8 @@ def render(report, audio=None):
             out.append(f"| `{r['url']}` | {r['cache_status'] or '–'} | {r['load']['rps']:,.0f} "
                        f"| {r['load']['rps'] / shared_minimal['load']['rps']:.0%} | {r['errors']} |")
     out += listens.render(report.get("listening"))
+    if report.get("scale"):
+        out += [""] + render_scale(report["scale"], {r["url"]: r["cold_ms"][0] for r in rows})
     out += [
         "",
         "## Before and after",
@@ -679,6 +748,91 @@ def render(report, audio=None):
 
 def _verdict(ok):
     return "met" if ok else "missed"
+
+
+def render_scale(scale, full_cold):
+    """The scale run's section (between SCALE_SECTION's markers, which splice_scale finds again); full_cold:
+    the full run's cold median of each address, shown beside."""
+    rows = [r for r in scale["rows"] if not r.get("missing")]
+    seeded = scale.get("seeded") or {}
+    seed = (f"seeded in {seeded['seconds']:,.0f} s with a peak of {seeded['peak_rss_mib']:,} MiB resident, then "
+            "VACUUM ANALYZE" if seeded.get("seconds") is not None and seeded.get("peak_rss_mib") else
+            "seeded by an earlier run")
+    c = scale["catalogue"]
+    out = [
+        SCALE_SECTION[0],
+        f"## At {c['songs']:,} songs: page 1 of every list, cold (goal 8)",
+        "",
+        f"Measured {scale['date']} by `{scale['command']}` ({scale['seconds']:.0f} s), code at commit {scale['code']}: "
+        f"{c['songs']:,} songs, {c['albums']:,} albums, {c['artists']:,} artists, {c['playlists']:,} playlists "
+        f"(`seed_catalogue --songs {scale['songs']} --seed {SEED}`, {seed}) on "
+        f"{'a throwaway cluster' if scale['small'] else 'a durable cluster of its own in .bench/'}. Page 1 of every "
+        f"list, measured as the rows above are cold ({scale['runs']} requests each, Redis flushed before each, "
+        "server time from the app's request log; raw SQL replayed through psycopg); no warm series and no load. "
+        f"Goal 8: under {SCALE_GOAL_MS} ms each.",
+        "",
+        "| Row | Queries | Cold ms | Raw SQL ms | Cold / SQL | Cold ms in the full run above | Errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        out.append(
+            f"| `{r['url']}` | {r['queries']} | {ms(r['cold_ms'][0])} ({ms(r['cold_ms'][1])}) | {ms(r['sql_ms'][0], 2)} "
+            f"| {times(r['cold_ms'][0] / r['sql_ms'][0]) if r['sql_ms'][0] else '–'} "
+            f"| {ms(full_cold[r['url']]) if full_cold.get(r['url']) is not None else '–'} | {r['errors']} |"
+        )
+    return out + ["", SCALE_SECTION[1]]
+
+
+def scale_goal(scale):
+    """Goal 8's line, from the scale run's figures (None: not run)."""
+    if not scale:
+        return f"8. A run at {SCALE_SONGS:,} songs: **not run** (`make bench-scale` makes it)."
+    rows = [r for r in scale["rows"] if not r.get("missing")]
+    slow = sorted(((r["cold_ms"][0], r["url"]) for r in rows), key=lambda row: -row[0])  # ties: in the table's order
+    over = [f"`{u}` {t:.1f} ms" for t, u in slow if t >= SCALE_GOAL_MS]
+    errors = sum(r["errors"] for r in rows)
+    seeded = scale.get("seeded") or {}
+    memory = f", seeded with a peak of {seeded['peak_rss_mib']:,} MiB" if seeded.get("peak_rss_mib") else ""
+    return (
+        f"8. Page 1 of every list cold under {SCALE_GOAL_MS} ms at {scale['catalogue']['songs']:,} songs "
+        f"(`{scale['command']}`, {scale['date']}{memory}): **{_verdict(bool(slow) and not over and not errors)}**: "
+        f"{len(slow) - len(over)} of {len(slow)} are; slowest {slow[0][0]:.1f} ms (`{slow[0][1]}`), median "
+        f"{median([t for t, _ in slow]):.1f} ms; {errors} errors" + ("." if not over else f"; over: {', '.join(over)}.")
+    )
+
+
+def full_run_cold(text):
+    """The cold median of each address in BENCHMARKS.md's main table (what the scale run shows beside its own)."""
+    cold = {}
+    for match in re.finditer(r"^\| `([^`]+)` \| [\d,]+ \| ([\d.,]+) \(", text, flags=re.M):
+        cold.setdefault(match.group(1), float(match.group(2).replace(",", "")))
+    return cold
+
+
+def splice_scale(text, scale):
+    """BENCHMARKS.md with the scale run's section and goal 8's line in place of the ones it had; a file without
+    them gets the section before "Before and after" (or at its end)."""
+    start, end = SCALE_SECTION
+    if start in text and end in text.split(start, 1)[1]:
+        head, rest = text.split(start, 1)
+        tail = rest.split(end, 1)[1]
+        text = head + "\n".join(render_scale(scale, full_run_cold(head + tail))) + tail
+    else:
+        section = "\n".join(render_scale(scale, full_run_cold(text)))
+        if "\n## Before and after" in text:
+            text = text.replace("\n## Before and after", "\n" + section + "\n\n## Before and after", 1)
+        else:
+            text = text + ("\n" if text else "") + section + "\n"
+    goal = "- " + scale_goal(scale)
+    return re.sub(r"^- 8\. .*$", lambda _: goal, text, count=1, flags=re.M)
+
+
+def load_scale():
+    """The scale run's figures (make bench-scale), or None when it has not been run."""
+    try:
+        return json.loads(SCALE_FIGURES.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def goals(rows, ceiling, report, audio=None):
@@ -764,8 +918,7 @@ def goals(rows, ceiling, report, audio=None):
             + ("." if savings[0][0] >= 0.75 else f", {(0.75 - savings[0][0]) * 100:.2f} percentage points short.")
         )
     lines += playback_goals(audio or {}, report.get("listening"))
-    lines.append("8. A run at 10,000,000 songs: **not measured** (this run is at "
-                 f"{report['catalogue']['songs']:,}).")
+    lines.append(scale_goal(report.get("scale")))
     errors = sum(r["errors"] for r in rows) + sum(r["before_result"]["errors"] for r in rows if r.get("before_result"))
     errors += report["minimal_errors"] + sum(r["errors"] for r in report.get("shared", [])) + streaming_errors(audio)
     lines.append(f"Zero errors: **{_verdict(not errors)}** ({errors:,} errors in all rows).")
@@ -893,6 +1046,46 @@ def run(args):
                 "shared": shared,
                 "listener": listener,
                 "listening": listening,
+                "scale": None if args.small else load_scale(),
+            }
+        finally:
+            shutil.rmtree(log_dir, ignore_errors=True)
+    report["seconds"] = time.monotonic() - started
+    report["load_average"] = load_before
+    return report
+
+
+def run_scale(args):
+    """Goal 8: page 1 of every list, cold, at args.songs, on a cluster of its own (seeded once, then reused)."""
+    started, load_before = time.monotonic(), os.getloadavg()[0]
+    with Servers(args.small, args.songs) as servers:
+        os.environ.update(servers.env)
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "Syro.settings")
+        prepare_catalogue(servers, args.songs)
+        import django
+
+        django.setup()
+        log_dir = Path(tempfile.mkdtemp(prefix="syro-bench-log-"))
+        try:
+            log_path = log_dir / "gunicorn.log"
+            log("starting gunicorn (scripts/serve)")
+            servers.start_gunicorn(log_path)
+            rows = [row for row in default_rows() if row["page1"]]
+            bench = Bench(args, servers, log_path)
+            wrk(servers.base, "/readyz", 1, args.connections)  # every worker opens its database connection first
+            for row in rows:
+                row.update(bench.measure_cold(row))
+            from SyroMusic.models import Album, Artist, Playlist, Song
+
+            report = {
+                "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                "command": "make bench-scale" if not args.small and args.songs == SCALE_SONGS
+                else f"bench/suite.py --scale --songs {args.songs}{' --small' if args.small else ''}",
+                "code": code_version(), "small": args.small, "songs": args.songs, "runs": args.runs,
+                "workers": gunicorn_workers(), "machine": machine(), "versions": versions(servers, bench),
+                "catalogue": {"songs": Song.objects.count(), "albums": Album.objects.count(),
+                              "artists": Artist.objects.count(), "playlists": Playlist.objects.count()},
+                "seeded": servers.seeded, "rows": rows,
             }
         finally:
             shutil.rmtree(log_dir, ignore_errors=True)
@@ -998,6 +1191,20 @@ def main(argv):
         log("cannot run, missing: " + "; ".join(missing))
         return 2
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    if args.scale:
+        report = run_scale(args)
+        print("\n".join(render_scale(report, {})[1:-2]) + "\n\n- " + scale_goal(report))
+        if args.json:
+            Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
+            log(f"wrote {args.json}")
+        if args.output:
+            path = Path(args.output)
+            path.write_text(splice_scale(path.read_text() if path.exists() else "", report))
+            log(f"wrote the scale run's section of {args.output}")
+        errors = sum(r["errors"] for r in report["rows"])
+        if errors:
+            log(f"{errors} errors: the benchmark failed")
+        return 1 if errors else 0
     report = run(args)
     if args.listening_only:
         text = "\n".join([f"`{' '.join(['bench/suite.py', *argv])}` ({report['seconds']:.0f} s; load average "

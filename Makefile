@@ -55,7 +55,7 @@ bench: setup
 	$(PY) bench/suite.py
 
 # Goal 8 of issue 19: page 1 of every list cold at 10,000,000 songs, in a cluster of its own in .bench/ (seeded once,
-# ~40 GB of disk); writes bench/scale.json and its section of BENCHMARKS.md, which make bench keeps.
+# ~9 GB of disk, ~15 minutes to seed); writes bench/scale.json and its section of BENCHMARKS.md, which make bench keeps.
 bench-scale: setup
 	$(PY) bench/suite.py --scale
 

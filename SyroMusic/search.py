@@ -37,6 +37,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import IntegrityError, connections, transaction
 from django.db.models import BooleanField, Case, F, FloatField, Func, IntegerField, Q, TextField, Value, When
 from django.db.models.expressions import Expression
@@ -497,12 +498,44 @@ def suggestions(query):
 REMEMBERED_WITHIN = datetime.timedelta(seconds=60)
 
 
+def _remembered_key(user_id):
+    return f"search-remembered:{user_id}"
+
+
 def remember_search(user, query, kind_name=""):
-    """Put a search at the top of the user's history: one row per distinct query and type, the newest KEEP kept."""
+    """Put a search at the top of the user's history: one row per distinct query and type, the newest KEEP kept.
+
+    What it last put there, and when, is kept in the cache for REMEMBERED_WITHIN: the same search again
+    within that time reads and writes nothing in the database (a listener's search API answer came from
+    five queries to three). Deleting any of their searches forgets it (SyroMusic.signals), so a search
+    repeated after clearing the history is written again; without the cache, the newest row is read."""
     now = timezone.now()
-    newest = SearchHistory.objects.filter(user=user).values_list("key", "kind", "query", "searched_at").first()
-    if newest is not None and newest[:3] == (query.key, kind_name, query.text) and abs(now - newest[3]) < REMEMBERED_WITHIN:
+    searched = (query.key, kind_name, query.text)
+    remembered = cache.get(_remembered_key(user.pk))
+    if remembered is not None and tuple(remembered[:3]) == searched and abs(now - remembered[3]) < REMEMBERED_WITHIN:
         return
+    newest = SearchHistory.objects.filter(user=user).values_list("key", "kind", "query", "searched_at").first()
+    if newest is not None and newest[:3] == searched and abs(now - newest[3]) < REMEMBERED_WITHIN:
+        _remembered(user, *newest)
+        return
+    _write_search(user, query, kind_name, now)
+    _remembered(user, *searched, now)
+
+
+def _remembered(user, key, kind_name, text, searched_at):
+    """Once the transaction (if any) commits: what a rolled-back write put in the history is not there."""
+    value = (key, kind_name, text, searched_at)
+    transaction.on_commit(
+        lambda: cache.set(_remembered_key(user.pk), value, timeout=REMEMBERED_WITHIN.total_seconds())
+    )
+
+
+def forget_remembered(user_id):
+    """The history changed other than by remember_search (a search deleted): read it again next time."""
+    cache.delete(_remembered_key(user_id))
+
+
+def _write_search(user, query, kind_name, now):
     same = SearchHistory.objects.filter(user=user, key=query.key, kind=kind_name)
     if same.update(query=query.text, searched_at=now):
         return  # moved to the top: the history holds as many rows as before

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -130,17 +130,32 @@ def like_set(*, user, thing, liked):
 
 
 def liked_among(user, ids):
-    """{kind: the ids among ids[kind] the user likes}, kind "song", "album" or "artist": one query for all."""
+    """{kind: the ids among ids[kind] the user likes}, kind "song", "album" or "artist": one query for all.
+
+    Written as SQL: the ORM took ~0.6 ms to build and compile the three IN lists, against ~0.1 ms for
+    PostgreSQL to plan and run them; every listener's kept list answer and search answer asks it."""
     found = {kind: set() for kind in ids}
-    condition = Q()
-    for kind, some in ids.items():
-        if some:
-            condition |= Q(**{f"{kind}_id__in": some})
-    if condition:
-        for row in Like.objects.filter(condition, user=user).order_by().values(*(f"{kind}_id" for kind in ids)):
-            for kind in ids:
-                if row[f"{kind}_id"] is not None:
-                    found[kind].add(row[f"{kind}_id"])
+    wanted = {kind: [int(pk) for pk in some] for kind, some in ids.items() if some}
+    if not wanted or user is None or user.pk is None:
+        return found
+    quote = connection.ops.quote_name
+    columns = {kind: quote(Like._meta.get_field(kind).column) for kind in wanted}  # a FieldDoesNotExist for others
+    if connection.vendor == "postgresql":  # one array a kind: psycopg splits hundreds of placeholders slowly
+        conditions = [f"{columns[kind]} = ANY(%s::bigint[])" for kind in wanted]
+        params = list(wanted.values())
+    else:
+        conditions = [f"{columns[kind]} IN ({', '.join(['%s'] * len(some))})" for kind, some in wanted.items()]
+        params = [pk for some in wanted.values() for pk in some]
+    sql = (
+        f"SELECT {', '.join(columns.values())} FROM {quote(Like._meta.db_table)}"
+        f" WHERE {quote(Like._meta.get_field('user').column)} = %s AND ({' OR '.join(conditions)})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, *params])
+        for row in cursor.fetchall():
+            for kind, pk in zip(wanted, row, strict=True):
+                if pk is not None:
+                    found[kind].add(pk)
     return found
 
 

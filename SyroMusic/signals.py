@@ -6,7 +6,7 @@ Bulk paths that bypass model signals (seed, imports) call caching.bump themselve
 from django.conf import settings
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
-from . import caching
+from . import caching, search
 from .models import (
     Album,
     Artist,
@@ -19,6 +19,7 @@ from .models import (
     Playlist,
     PlaylistEntry,
     Profile,
+    SearchHistory,
     Song,
 )
 
@@ -62,11 +63,17 @@ def _user_saved(sender, instance, created=False, update_fields=None, **kwargs):
         caching.bump(caching.PLAYLISTS)
 
 
+def _search_deleted(sender, instance, **kwargs):
+    """search.remember_search keeps what it last wrote to skip writing it again: not once it is gone."""
+    search.forget_remembered(instance.user_id)
+
+
 def connect():
     for model in AREA_OF:
         post_save.connect(_changed, sender=model, dispatch_uid=f"syro-bump-save-{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"syro-bump-delete-{model.__name__}")
     post_save.connect(_user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="syro-bump-user-save")
+    post_delete.connect(_search_deleted, sender=SearchHistory, dispatch_uid="syro-search-deleted")
     m2m_changed.connect(_album_genres_changed, sender=Album.genres.through, dispatch_uid="syro-bump-album-genres")
     for model in TALLY_OF:
         pre_delete.connect(_uniques_go_stale, sender=model, dispatch_uid=f"syro-uniques-{model.__name__}")

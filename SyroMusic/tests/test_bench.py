@@ -244,3 +244,48 @@ def suite_marker():
     from bench import suite
 
     return suite.SCALE_SECTION[0]
+
+
+def test_the_bench_waits_for_a_statement_that_another_connection_still_runs():
+    """wait_idle's second half: a worker waiting for its query uses no CPU, so PostgreSQL is asked."""
+    if connection.vendor != "postgresql":
+        pytest.skip("counts PostgreSQL's running statements: in the PostgreSQL half of make test")
+    import threading
+    import time
+
+    import psycopg
+
+    from bench import suite
+
+    database = connection.settings_dict  # the server's statements are counted in every database: ask its own
+    conninfo = psycopg.conninfo.make_conninfo(
+        host=database["HOST"], port=str(database["PORT"]), user=database["USER"], password=database["PASSWORD"] or None,
+        dbname="postgres",
+    )
+
+    def until(condition, what):
+        deadline = time.monotonic() + 120
+        while not condition():
+            assert time.monotonic() < deadline, what
+            time.sleep(0.05)
+
+    before = suite.busy_backends(conninfo)  # the test's own connection is idle between statements
+    sleeper = psycopg.connect(conninfo, autocommit=True)
+    finished = []
+
+    def sleep():
+        try:
+            sleeper.execute("SELECT pg_sleep(600)")
+        except psycopg.errors.QueryCanceled:
+            finished.append("cancelled")
+
+    thread = threading.Thread(target=sleep)
+    thread.start()
+    try:
+        until(lambda: suite.busy_backends(conninfo) == before + 1, "the running statement was never counted")
+    finally:
+        sleeper.cancel()
+        thread.join(timeout=120)
+        sleeper.close()
+    assert finished == ["cancelled"]
+    until(lambda: suite.busy_backends(conninfo) == before, "a finished statement was still counted")

@@ -88,8 +88,12 @@ def bump(*areas):
 
 
 def remember(name, areas, compute):
-    """compute(), kept in the cache until one of the areas changes."""
-    key = f"{name}:{'-'.join(map(str, versions(areas)))}"
+    """compute(), kept in the cache until one of the areas changes. Not kept when a version could not be
+    read (the cache unreachable): a value kept under no version would be read again after any change."""
+    current = versions(areas)
+    if None in current:
+        return compute()
+    key = f"{name}:{'-'.join(map(str, current))}"
     value = cache.get(key)
     if value is None:
         value = compute()

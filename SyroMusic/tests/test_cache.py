@@ -372,3 +372,19 @@ def test_fifty_concurrent_requests_for_a_cold_page_run_its_queries_once_not_fift
     assert len({body for _, body in results}) == 1
     # One render is 3 queries (genres, count, page); fifty renders would be 150.
     assert len(queries) == 3, queries
+
+
+def test_nothing_is_remembered_under_a_version_that_could_not_be_read(monkeypatch):
+    """An unreachable cache gives no version: a value kept under none would be read again after any change."""
+    computed = []
+
+    def compute():
+        computed.append(1)
+        return len(computed)
+
+    monkeypatch.setattr(caching, "versions", lambda areas: (None,))
+    assert [caching.remember("unversioned", (caching.PLAYLISTS,), compute) for _ in range(3)] == [1, 2, 3]
+    assert cache.get("unversioned:None") is None
+    monkeypatch.undo()
+    assert caching.remember("unversioned", (caching.PLAYLISTS,), compute) == 4
+    assert caching.remember("unversioned", (caching.PLAYLISTS,), compute) == 4  # kept under a real version now

@@ -43,18 +43,42 @@ def versions(areas=AREAS):
     return tuple(found[key] for key in keys)
 
 
-class _Bump:
-    """The on-commit callback of one transaction: deleting a 3,000-entry playlist bumps once, not 3,000 times."""
+class OnCommitOnce:
+    """An on-commit callback that gathers what one transaction's writes name, and runs once on all of it when
+    the transaction commits (at once outside one): deleting a 3,000-entry playlist bumps once, not 3,000
+    times. A subclass says what to do with the items (run)."""
 
-    def __init__(self, areas):
-        self.areas = set(areas)
+    def __init__(self, items):
+        self.items = set(items)
 
     def __call__(self):
+        self.run(self.items)
+
+    def run(self, items):
+        raise NotImplementedError
+
+    @classmethod
+    def add(cls, *items):
+        connection = transaction.get_connection()
+        if connection.in_atomic_block:
+            for _savepoints, callback, _robust in connection.run_on_commit:
+                if type(callback) is cls:
+                    callback.items.update(items)
+                    return
+        transaction.on_commit(cls(items))
+
+
+class _Bump(OnCommitOnce):
+    @property
+    def areas(self):
+        return self.items
+
+    def run(self, areas):
         if settings.CACHE_VERSIONS_DIR:
-            for area in self.areas:
+            for area in areas:
                 _write_file_version(area)
         else:
-            cache.set_many({version_key(area): time.time_ns() for area in self.areas}, timeout=None)
+            cache.set_many({version_key(area): time.time_ns() for area in areas}, timeout=None)
 
 
 def _file_version(area):
@@ -78,13 +102,7 @@ def _write_file_version(area):
 
 def bump(*areas):
     """Mark areas changed once the current transaction commits (immediately outside one)."""
-    connection = transaction.get_connection()
-    if connection.in_atomic_block:
-        for _savepoints, callback, _robust in connection.run_on_commit:
-            if isinstance(callback, _Bump):
-                callback.areas.update(areas)
-                return
-    transaction.on_commit(_Bump(areas))
+    _Bump.add(*areas)
 
 
 def remember(name, areas, compute):

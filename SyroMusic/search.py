@@ -530,28 +530,16 @@ def _remembered(user, key, kind_name, text, searched_at):
     )
 
 
-class _Forget:
-    """The on-commit callback of one transaction: clearing 20 searches forgets once, not 20 times."""
-
-    def __init__(self):
-        self.user_ids = set()
-
-    def __call__(self):
-        cache.delete_many([_remembered_key(user_id) for user_id in self.user_ids])
+class _Forget(caching.OnCommitOnce):
+    def run(self, user_ids):
+        cache.delete_many([_remembered_key(user_id) for user_id in user_ids])
 
 
 def forget_remembered(user_id):
     """The history changed other than by remember_search (a search deleted): read it again next time. Once
-    the deletion commits: a repeat read before then still sees the row, and would remember it again."""
-    connection = transaction.get_connection()
-    if connection.in_atomic_block:
-        for _savepoints, callback, _robust in connection.run_on_commit:
-            if isinstance(callback, _Forget):
-                callback.user_ids.add(user_id)
-                return
-    forget = _Forget()
-    forget.user_ids.add(user_id)
-    transaction.on_commit(forget)
+    the deletion commits (once for all of a transaction's deletions): a repeat read before then still sees
+    the row, and would remember it again."""
+    _Forget.add(user_id)
 
 
 def _write_search(user, query, kind_name, now):

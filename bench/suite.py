@@ -1001,8 +1001,10 @@ def listening_section(args, bench, seeded):
     return listening
 
 
-def run(args):
-    started, load_before = time.monotonic(), os.getloadavg()[0]
+@contextlib.contextmanager
+def served(args, listening=False):
+    """The servers started, the catalogue ready (with `listening`, the listens too) and gunicorn serving it
+    with every worker connected: yields (servers, bench, the seeded listens' facts or None, the log folder)."""
     with Servers(args.small, args.songs) as servers:
         os.environ.update(servers.env)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "Syro.settings")
@@ -1010,55 +1012,66 @@ def run(args):
         import django
 
         django.setup()
-        seeded_listens = listens.prepare(servers, args.small, reseeded, STATE)
+        seeded_listens = listens.prepare(servers, args.small, reseeded, STATE) if listening else None
         log_dir = Path(tempfile.mkdtemp(prefix="syro-bench-log-"))
         try:
             log_path = log_dir / "gunicorn.log"
             log("starting gunicorn (scripts/serve)")
             servers.start_gunicorn(log_path)
-            rows = default_rows()
             bench = Bench(args, servers, log_path)
             # Every worker opens its database connection before anything is timed.
             wrk(servers.base, "/readyz", 1, args.connections)
-            if args.listening_only:
-                return {"listening": listening_section(args, bench, seeded_listens), "small": args.small,
-                        "seconds": time.monotonic() - started, "load_average": load_before}
-            minimal_row = {"url": "/bench/minimal/", "type": "html", "kind": "ceiling"}
-            minimal = [wrk(servers.base, minimal_row["url"], args.duration, args.connections)]
-            minimal_ms, _, minimal_errors = bench.timed(minimal_row["url"], args.runs, cold=False)
-            for row in rows:
-                row.update(bench.measure(row))
-                if row.get("before") and not row.get("missing"):
-                    before = {"url": row["before"], "type": row["type"], "kind": "before"}
-                    row["before_result"] = bench.measure(before, cached=False)
-            minimal.append(wrk(servers.base, minimal_row["url"], args.duration, args.connections))
-            listener = listener_rows(args, bench)
-            listening = listening_section(args, bench, seeded_listens)
-            shared = shared_cache_rows(args, servers, log_dir)
-            from bench.before_views import BASELINE_ROWS
-            from SyroMusic.models import Album, Artist, Playlist, Song
-
-            report = {
-                "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                "command": "make bench BENCH_SMALL=1" if args.small else "make bench",
-                "code": code_version(), "note": args.note,
-                "small": args.small, "songs": args.songs, "runs": args.runs, "duration": args.duration,
-                "connections": args.connections, "baseline_rows": BASELINE_ROWS,
-                "workers": gunicorn_workers(),
-                "machine": machine(), "versions": versions(servers, bench),
-                "catalogue": {"songs": Song.objects.count(), "albums": Album.objects.count(),
-                              "artists": Artist.objects.count(), "playlists": Playlist.objects.count()},
-                "minimal": minimal, "minimal_ms": [median(minimal_ms), p95(minimal_ms)],
-                "minimal_errors": minimal_errors + sum(m["errors"] for m in minimal),
-                "ceiling_rps": statistics.mean(m["rps"] for m in minimal),
-                "rows": rows,
-                "shared": shared,
-                "listener": listener,
-                "listening": listening,
-                "scale": None if args.small else load_scale(),
-            }
+            yield servers, bench, seeded_listens, log_dir
         finally:
             shutil.rmtree(log_dir, ignore_errors=True)
+
+
+def catalogue_counts():
+    from SyroMusic.models import Album, Artist, Playlist, Song
+
+    return {"songs": Song.objects.count(), "albums": Album.objects.count(), "artists": Artist.objects.count(),
+            "playlists": Playlist.objects.count()}
+
+
+def run(args):
+    started, load_before = time.monotonic(), os.getloadavg()[0]
+    with served(args, listening=True) as (servers, bench, seeded_listens, log_dir):
+        rows = default_rows()
+        if args.listening_only:
+            return {"listening": listening_section(args, bench, seeded_listens), "small": args.small,
+                    "seconds": time.monotonic() - started, "load_average": load_before}
+        minimal_row = {"url": "/bench/minimal/", "type": "html", "kind": "ceiling"}
+        minimal = [wrk(servers.base, minimal_row["url"], args.duration, args.connections)]
+        minimal_ms, _, minimal_errors = bench.timed(minimal_row["url"], args.runs, cold=False)
+        for row in rows:
+            row.update(bench.measure(row))
+            if row.get("before") and not row.get("missing"):
+                before = {"url": row["before"], "type": row["type"], "kind": "before"}
+                row["before_result"] = bench.measure(before, cached=False)
+        minimal.append(wrk(servers.base, minimal_row["url"], args.duration, args.connections))
+        listener = listener_rows(args, bench)
+        listening = listening_section(args, bench, seeded_listens)
+        shared = shared_cache_rows(args, servers, log_dir)
+        from bench.before_views import BASELINE_ROWS
+
+        report = {
+            "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "command": "make bench BENCH_SMALL=1" if args.small else "make bench",
+            "code": code_version(), "note": args.note,
+            "small": args.small, "songs": args.songs, "runs": args.runs, "duration": args.duration,
+            "connections": args.connections, "baseline_rows": BASELINE_ROWS,
+            "workers": gunicorn_workers(),
+            "machine": machine(), "versions": versions(servers, bench),
+            "catalogue": catalogue_counts(),
+            "minimal": minimal, "minimal_ms": [median(minimal_ms), p95(minimal_ms)],
+            "minimal_errors": minimal_errors + sum(m["errors"] for m in minimal),
+            "ceiling_rps": statistics.mean(m["rps"] for m in minimal),
+            "rows": rows,
+            "shared": shared,
+            "listener": listener,
+            "listening": listening,
+            "scale": None if args.small else load_scale(),
+        }
     report["seconds"] = time.monotonic() - started
     report["load_average"] = load_before
     return report
@@ -1067,37 +1080,18 @@ def run(args):
 def run_scale(args):
     """Goal 8: page 1 of every list, cold, at args.songs, on a cluster of its own (seeded once, then reused)."""
     started, load_before = time.monotonic(), os.getloadavg()[0]
-    with Servers(args.small, args.songs) as servers:
-        os.environ.update(servers.env)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "Syro.settings")
-        prepare_catalogue(servers, args.songs)
-        import django
-
-        django.setup()
-        log_dir = Path(tempfile.mkdtemp(prefix="syro-bench-log-"))
-        try:
-            log_path = log_dir / "gunicorn.log"
-            log("starting gunicorn (scripts/serve)")
-            servers.start_gunicorn(log_path)
-            rows = [row for row in default_rows() if row["page1"]]
-            bench = Bench(args, servers, log_path)
-            wrk(servers.base, "/readyz", 1, args.connections)  # every worker opens its database connection first
-            for row in rows:
-                row.update(bench.measure_cold(row))
-            from SyroMusic.models import Album, Artist, Playlist, Song
-
-            report = {
-                "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                "command": "make bench-scale" if not args.small and args.songs == SCALE_SONGS
-                else f"bench/suite.py --scale --songs {args.songs}{' --small' if args.small else ''}",
-                "code": code_version(), "small": args.small, "songs": args.songs, "runs": args.runs,
-                "workers": gunicorn_workers(), "machine": machine(), "versions": versions(servers, bench),
-                "catalogue": {"songs": Song.objects.count(), "albums": Album.objects.count(),
-                              "artists": Artist.objects.count(), "playlists": Playlist.objects.count()},
-                "seeded": servers.seeded, "rows": rows,
-            }
-        finally:
-            shutil.rmtree(log_dir, ignore_errors=True)
+    with served(args) as (servers, bench, _, _):
+        rows = [row for row in default_rows() if row["page1"]]
+        for row in rows:
+            row.update(bench.measure_cold(row))
+        report = {
+            "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "command": "make bench-scale" if not args.small and args.songs == SCALE_SONGS
+            else f"bench/suite.py --scale --songs {args.songs}{' --small' if args.small else ''}",
+            "code": code_version(), "small": args.small, "songs": args.songs, "runs": args.runs,
+            "workers": gunicorn_workers(), "machine": machine(), "versions": versions(servers, bench),
+            "catalogue": catalogue_counts(), "seeded": servers.seeded, "rows": rows,
+        }
     report["seconds"] = time.monotonic() - started
     report["load_average"] = load_before
     return report

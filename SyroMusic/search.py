@@ -506,8 +506,9 @@ def remember_search(user, query, kind_name=""):
     """Put a search at the top of the user's history: one row per distinct query and type, the newest KEEP kept.
 
     What it last put there, and when, is kept in the cache for REMEMBERED_WITHIN: the same search again
-    within that time reads and writes nothing in the database (a listener's search API answer came from
-    five queries to three). Deleting any of their searches forgets it (SyroMusic.signals), so a search
+    within that time reads and writes nothing in the database (with sees_private_playlists kept too, a
+    listener's repeated search API answer went from five queries to two: their user and their likes).
+    Deleting any of their searches forgets it once the deletion commits (SyroMusic.signals), so a search
     repeated after clearing the history is written again; without the cache, the newest row is read."""
     now = timezone.now()
     searched = (query.key, kind_name, query.text)

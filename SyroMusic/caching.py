@@ -17,8 +17,9 @@ import tempfile
 import time
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 
 CATALOGUE = "catalogue"
 PLAYLISTS = "playlists"
@@ -130,3 +131,49 @@ def cached_count(queryset, areas=AREAS, counter=None):
         digest = hashlib.sha256(f"{queryset.model._meta.label}|{sql}|{params!r}".encode()).hexdigest()
     counter = counter or type(queryset).count
     return remember(f"count:{counter.__qualname__}:{digest}", areas, lambda: counter(queryset))
+
+
+# A logged-in request's user, kept in the cache (one round trip) instead of read from the database (a query:
+# 0.6 ms of a listener's 3 ms list page). Any save or delete of the user marks it unkept (forget_user) for
+# FORGOTTEN_SECONDS, once at once and again on commit, and a kept row is only ever added where none is: a
+# request that read the row just before a change commits cannot put the old one back. Only where the cache
+# is shared by every process (settings.USER_CACHE_SECONDS is 0 without Redis): a per-process cache cannot
+# forget another process's copy.
+FORGOTTEN_SECONDS = 10
+_FORGOTTEN = "forgotten"
+
+
+def user_key(pk):
+    return f"auth-user:{pk}"
+
+
+def kept_user(pk, load):
+    """The user `pk` as load() reads it from the database (None if there is none), kept for
+    settings.USER_CACHE_SECONDS."""
+    seconds = settings.USER_CACHE_SECONDS
+    if not seconds:
+        return load()
+    model = get_user_model()
+    names = tuple(field.attname for field in model._meta.concrete_fields)  # a changed model reads afresh
+    key = user_key(pk)
+    kept = cache.get(key)
+    if kept is not None and kept != _FORGOTTEN and kept[0] == names:
+        user = model.from_db(DEFAULT_DB_ALIAS, names, kept[1])
+        return user
+    user = load()
+    if user is not None and user.pk == pk:
+        cache.add(key, (names, tuple(getattr(user, name) for name in names)), timeout=seconds)
+    return user
+
+
+class _ForgetUsers(OnCommitOnce):
+    def run(self, pks):
+        if pks:
+            cache.set_many({user_key(pk): _FORGOTTEN for pk in pks}, timeout=FORGOTTEN_SECONDS)
+
+
+def forget_user(pk):
+    """The user `pk` changed (or is gone): read from the database from now on (kept_user)."""
+    if settings.USER_CACHE_SECONDS and pk is not None:
+        _ForgetUsers({pk}).run({pk})  # at once: no request of another process reads the old one from here on
+        _ForgetUsers.add(pk)  # and once the change commits, over a copy added in between

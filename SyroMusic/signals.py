@@ -63,6 +63,11 @@ def _user_saved(sender, instance, created=False, update_fields=None, **kwargs):
         caching.bump(caching.PLAYLISTS)
 
 
+def _user_changed(sender, instance, **kwargs):
+    """A logged-in request's user may come from the cache (caching.kept_user): not once it changed."""
+    caching.forget_user(instance.pk)
+
+
 def _search_deleted(sender, instance, **kwargs):
     """search.remember_search keeps what it last wrote to skip writing it again: not once it is gone."""
     search.forget_remembered(instance.user_id)
@@ -73,6 +78,8 @@ def connect():
         post_save.connect(_changed, sender=model, dispatch_uid=f"syro-bump-save-{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"syro-bump-delete-{model.__name__}")
     post_save.connect(_user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="syro-bump-user-save")
+    post_save.connect(_user_changed, sender=settings.AUTH_USER_MODEL, dispatch_uid="syro-user-kept-save")
+    post_delete.connect(_user_changed, sender=settings.AUTH_USER_MODEL, dispatch_uid="syro-user-kept-delete")
     post_delete.connect(_search_deleted, sender=SearchHistory, dispatch_uid="syro-search-deleted")
     m2m_changed.connect(_album_genres_changed, sender=Album.genres.through, dispatch_uid="syro-bump-album-genres")
     for model in TALLY_OF:

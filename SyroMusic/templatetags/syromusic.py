@@ -3,6 +3,7 @@ import json
 from urllib.parse import urlencode
 
 from django import template
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -22,6 +23,20 @@ def csrf_slot(context):
     """The CSRF token input; on a cached page each visitor gets their own (see caching.py)."""
     request = context.get("request")
     return csrf_input(request) if request is not None else ""
+
+
+_LINKS = {}
+
+
+@register.simple_tag
+def link(name):
+    """{% url name %} for a URL name without arguments, reversed once per process (and script prefix): the
+    parts of a page rendered for every logged-in request (_account.html) name seven of them."""
+    key = (name, get_script_prefix(), get_urlconf())
+    found = _LINKS.get(key)
+    if found is None:
+        found = _LINKS[key] = reverse(name)
+    return found
 
 
 @register.filter

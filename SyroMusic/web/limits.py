@@ -22,6 +22,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import caches
 
+from SyroMusic import caching
+
 logger = logging.getLogger(__name__)
 
 
@@ -208,6 +210,20 @@ class LimitedModelBackend(ModelBackend):
 
     async def aauthenticate(self, request, username=None, password=None, **kwargs):
         return await sync_to_async(self.authenticate)(request, username=username, password=password, **kwargs)
+
+    def get_user(self, user_id):
+        """ModelBackend's, through the cache (SyroMusic.caching.kept_user): a logged-in request's user costs no
+        query while it is kept. Inactive users are refused, as ModelBackend does."""
+        user = caching.kept_user(user_id, lambda: self._read_user(user_id))
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+    @staticmethod
+    def _read_user(user_id):
+        model = get_user_model()
+        try:
+            return model._default_manager.get(pk=user_id)
+        except model.DoesNotExist:
+            return None
 
 
 # Playlist files for anonymous visitors, pages and API alike: a long playlist's file is megabytes.

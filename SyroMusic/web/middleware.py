@@ -1,7 +1,9 @@
 """Every middleware of the site, in the order settings.MIDDLEWARE runs them."""
 
+import gzip
 import json
 import logging
+import secrets
 import sqlite3
 import time
 from http import HTTPStatus
@@ -185,10 +187,25 @@ class BodyLimitMiddleware:
         return HttpResponse(detail, status=413, content_type="text/plain; charset=utf-8")
 
 
+# What a page made for one request is compressed at. Django's level 6 took 0.63 ms of a logged-in listener's
+# 3 ms song list (93 KB of HTML) and saved 89.8%; level 3 takes 0.27 ms and saves 88.6% (level 1: 0.25 ms,
+# 88.1%). Kept pages are compressed once, at 9 (SyroMusic.web.page_cache).
+GZIP_LEVEL = 3
+
+
+def compress(content, max_random_bytes, level=GZIP_LEVEL):
+    """gzip at `level`, with django.utils.text.compress_string's defence against BREACH: a file name of a
+    random length (up to max_random_bytes) in the header, so the answer's length tells less of its content."""
+    compressed = gzip.compress(content, compresslevel=level, mtime=0)
+    header = bytearray(compressed[:10])
+    header[3] = gzip.FNAME
+    return bytes(header) + b"a" * secrets.randbelow(max_random_bytes) + b"\x00" + compressed[10:]
+
+
 class GZipMiddleware(django.middleware.gzip.GZipMiddleware):
-    """Django's, except for media: audio and images are compressed already, and a byte range (206) or
-    its refusal (416) describes the file's own bytes, which a Content-Encoding would change under it;
-    and except for pages the page cache keeps, which it compresses once (SyroMusic.web.page_cache)."""
+    """Django's, at GZIP_LEVEL; and except for media: audio and images are compressed already, and a byte
+    range (206) or its refusal (416) describes the file's own bytes, which a Content-Encoding would change
+    under it; and except for pages the page cache keeps, which it compresses once (SyroMusic.web.page_cache)."""
 
     def process_response(self, request, response):
         content_type = response.get("Content-Type", "")
@@ -199,7 +216,25 @@ class GZipMiddleware(django.middleware.gzip.GZipMiddleware):
             or (content_type.startswith("image/") and not content_type.startswith("image/svg"))
         ):
             return response
-        return super().process_response(request, response)
+        if response.streaming:
+            return super().process_response(request, response)
+        # Django's steps for a whole body, with its compress_string (level 6) replaced by compress().
+        content = response.content
+        if len(content) < 200 or response.has_header("Content-Encoding"):
+            return response
+        patch_vary_headers(response, ("Accept-Encoding",))
+        if not django.middleware.gzip.re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+            return response
+        compressed = compress(content, self.max_random_bytes)
+        if len(compressed) >= len(content):
+            return response
+        response.content = compressed
+        response.headers["Content-Length"] = str(len(compressed))
+        etag = response.get("ETag")
+        if etag and etag.startswith('"'):
+            response.headers["ETag"] = "W/" + etag  # RFC 9110 8.8.1, as Django does
+        response.headers["Content-Encoding"] = "gzip"
+        return response
 
 
 class RateLimitHeadersMiddleware:

@@ -33,7 +33,8 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.middleware.gzip import re_accepts_gzip
-from django.template.loader import render_to_string
+from django.template import RequestContext
+from django.template.loader import get_template
 from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.html import format_html
@@ -239,11 +240,15 @@ def _listener_copy(content):
 
 
 def _fill(request, content):
-    """A kept listener copy with this listener's parts put in (their name, their CSRF token, their messages)."""
-    parts = {
-        name.encode(): (f"<!--syro:{name}-->" + render_to_string(template, request=request) + f"<!--/syro:{name}-->").encode()
-        for name, template in LISTENER_PARTS.items()
-    }
+    """A kept listener copy with this listener's parts put in (their name, their CSRF token, their messages).
+
+    The parts share one RequestContext: its context processors (the user, the messages) run once, not once
+    a part."""
+    context = RequestContext(request)
+    parts = {}
+    for name, template in LISTENER_PARTS.items():
+        html = get_template(template).template.render(context)
+        parts[name.encode()] = f"<!--syro:{name}-->{html}<!--/syro:{name}-->".encode()
     return _SLOT.sub(lambda match: parts[match.group(1)], content)
 
 

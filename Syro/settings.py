@@ -272,7 +272,7 @@ CACHE_VERSIONS_DIR = "" if REDIS_URL else os.environ.get("CACHE_VERSIONS_DIR", s
 # How long a logged-in request's user may come from the cache instead of the database (seconds; 0: never).
 # Any change to the user is seen at once (SyroMusic.caching.kept_user). Only with Redis: a per-process cache
 # could not forget another process's copy.
-USER_CACHE_SECONDS = env_int("USER_CACHE_SECONDS", 300) if REDIS_URL else 0
+USER_CACHE_SECONDS = env_int("USER_CACHE_SECONDS", 60) if REDIS_URL else 0
 
 # How long an anonymous visitor's page may be served from the cache (seconds).
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 900)

@@ -41,15 +41,21 @@ def url_maker(address):
 _PAGE_URLS = {}
 
 
-def page_url(name, pk):
-    """reverse(name, args=[pk]) for a URL name whose only argument is an id, one reverse() per name."""
-    if type(pk) is not int:
-        return reverse(name, args=[pk])
+def page_url_maker(name):
+    """A function giving page_url(name, id) for integer ids, for the current script prefix and URL conf: a loop
+    over a page's rows looks those up once, not once a row."""
     key = (name, get_script_prefix(), get_urlconf())
     maker = _PAGE_URLS.get(key)
     if maker is None:
         maker = _PAGE_URLS[key] = url_maker(lambda id: reverse(name, args=[id]))
-    return maker(pk)
+    return maker
+
+
+def page_url(name, pk):
+    """reverse(name, args=[pk]) for a URL name whose only argument is an id, one reverse() per name."""
+    if type(pk) is not int:
+        return reverse(name, args=[pk])
+    return page_url_maker(name)(pk)
 
 
 class Fold(models.Func):

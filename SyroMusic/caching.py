@@ -13,13 +13,14 @@ server processes, agree on what is stale, and the next request shows every write
 
 import hashlib
 import os
+import secrets
 import tempfile
 import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import transaction
 
 CATALOGUE = "catalogue"
 PLAYLISTS = "playlists"
@@ -133,47 +134,62 @@ def cached_count(queryset, areas=AREAS, counter=None):
     return remember(f"count:{counter.__qualname__}:{digest}", areas, lambda: counter(queryset))
 
 
-# A logged-in request's user, kept in the cache (one round trip) instead of read from the database (a query:
-# 0.6 ms of a listener's 3 ms list page). Any save or delete of the user marks it unkept (forget_user) for
-# FORGOTTEN_SECONDS, once at once and again on commit, and a kept row is only ever added where none is: a
-# request that read the row just before a change commits cannot put the old one back. Only where the cache
-# is shared by every process (settings.USER_CACHE_SECONDS is 0 without Redis): a per-process cache cannot
-# forget another process's copy.
-FORGOTTEN_SECONDS = 10
-_FORGOTTEN = "forgotten"
+# A logged-in request's user, kept in the cache instead of read from the database (a query: 0.6 ms of a
+# listener's 3 ms list page), for settings.USER_CACHE_SECONDS (0 without Redis: a per-process cache could not
+# be told of a change made in another process). Each user has a generation in the cache; any save or delete
+# of the user gives it a new one once the change commits (forget_user), and a kept row is used only under
+# the generation it was read at. The generation is read with the row, in one round trip, before a miss reads
+# the database, so a request that read the old row just before a change commits keeps it under the old
+# generation, where nobody uses it; an evicted generation is made afresh, which retires every kept row.
 
 
 def user_key(pk):
     return f"auth-user:{pk}"
 
 
+def user_generation_key(pk):
+    return f"auth-user-generation:{pk}"
+
+
 def kept_user(pk, load):
     """The user `pk` as load() reads it from the database (None if there is none), kept for
-    settings.USER_CACHE_SECONDS."""
+    settings.USER_CACHE_SECONDS while nothing changes it."""
     seconds = settings.USER_CACHE_SECONDS
     if not seconds:
         return load()
     model = get_user_model()
-    names = tuple(field.attname for field in model._meta.concrete_fields)  # a changed model reads afresh
-    key = user_key(pk)
-    kept = cache.get(key)
-    if kept is not None and kept != _FORGOTTEN and kept[0] == names:
-        user = model.from_db(DEFAULT_DB_ALIAS, names, kept[1])
-        return user
+    fields = model._meta.concrete_fields
+    # What the kept values are: another model (a migration deployed since) reads afresh.
+    shape = tuple((field.attname, type(field).__name__) for field in fields)
+    generation_key, key = user_generation_key(pk), user_key(pk)
+    found = cache.get_many([generation_key, key])
+    generation, kept = found.get(generation_key), found.get(key)
+    if generation is not None and kept is not None and kept[0] == generation and kept[1] == shape:
+        return model.from_db(kept[2], [name for name, _ in shape], kept[3])
+    if generation is None:
+        generation = _new_generation()
+        if not cache.add(generation_key, generation, timeout=None):
+            return load()  # made by another request just now, or the cache is unreachable: keep nothing
     user = load()
     if user is not None and user.pk == pk:
-        cache.add(key, (names, tuple(getattr(user, name) for name in names)), timeout=seconds)
+        cache.set(key, (generation, shape, user._state.db, tuple(getattr(user, name) for name, _ in shape)), seconds)
     return user
+
+
+def _new_generation():
+    return secrets.randbits(62)  # never one a kept row has, but once in 2**62
 
 
 class _ForgetUsers(OnCommitOnce):
     def run(self, pks):
-        if pks:
-            cache.set_many({user_key(pk): _FORGOTTEN for pk in pks}, timeout=FORGOTTEN_SECONDS)
+        cache.set_many({user_generation_key(pk): _new_generation() for pk in pks}, timeout=None)
 
 
 def forget_user(pk):
-    """The user `pk` changed (or is gone): read from the database from now on (kept_user)."""
-    if settings.USER_CACHE_SECONDS and pk is not None:
-        _ForgetUsers({pk}).run({pk})  # at once: no request of another process reads the old one from here on
-        _ForgetUsers.add(pk)  # and once the change commits, over a copy added in between
+    """The user `pk` changed (or is gone): no kept copy of them is used from now on (kept_user), nor one read
+    before the change commits. With Redis whatever this process's USER_CACHE_SECONDS: others may keep users."""
+    if pk is None or not (settings.USER_CACHE_SECONDS or not settings.CACHE_VERSIONS_DIR):
+        return
+    _ForgetUsers({pk}).run({pk})  # at once: the next request of this transaction (or test) sees the change
+    if transaction.get_connection().in_atomic_block:
+        _ForgetUsers.add(pk)  # and when it commits, over rows read from the database until then

@@ -39,6 +39,9 @@ def url_maker(address):
 
 
 _PAGE_URLS = {}
+# Entries of a process-wide memo keyed by the script prefix, which comes with the request: past this, it
+# starts again rather than grow with whatever prefixes requests bring.
+MEMO_LIMIT = 1_000
 
 
 def page_url_maker(name):
@@ -47,6 +50,8 @@ def page_url_maker(name):
     key = (name, get_script_prefix(), get_urlconf())
     maker = _PAGE_URLS.get(key)
     if maker is None:
+        if len(_PAGE_URLS) >= MEMO_LIMIT:
+            _PAGE_URLS.clear()
         maker = _PAGE_URLS[key] = url_maker(lambda id: reverse(name, args=[id]))
     return maker
 

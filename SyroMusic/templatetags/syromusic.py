@@ -9,7 +9,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from SyroMusic import text
-from SyroMusic.models import Album, AudioFormat, may_listen, page_url_maker
+from SyroMusic.models import MEMO_LIMIT, Album, AudioFormat, may_listen, page_url_maker
 from SyroMusic.web.page_cache import csrf_input
 from SyroMusic.web.transcoded import data_saver_on
 
@@ -49,6 +49,8 @@ def link(name):
     key = (name, get_script_prefix(), get_urlconf())
     found = _LINKS.get(key)
     if found is None:
+        if len(_LINKS) >= MEMO_LIMIT:  # the script prefix comes with the request: bounded whatever it says
+            _LINKS.clear()
         found = _LINKS[key] = reverse(name)
     return found
 

@@ -26,11 +26,9 @@ def kept(settings):
     settings.USER_CACHE_SECONDS = 300
 
 
-def logged_in_and_settled(user):
-    """A client logged in as user, past the moment after the log-in's save when the user is not kept."""
+def logged_in(user):
     client = Client()
     client.force_login(user)
-    cache.delete(caching.user_key(user.pk))  # as FORGOTTEN_SECONDS later
     return client
 
 
@@ -46,31 +44,41 @@ def signed_in_as(response):
     return found and found.group(1)
 
 
+class Loads:
+    """A load() for kept_user that reads the user from the database and counts how often it was called."""
+
+    def __init__(self, pk):
+        self.pk, self.calls = pk, 0
+
+    def __call__(self):
+        self.calls += 1
+        return get_user_model().objects.get(pk=self.pk)
+
+
 @pytest.mark.django_db
 class TestKeptUser:
     def test_the_user_is_read_once_then_comes_from_the_cache(self, kept):
         make_song()
-        alice = make_user("alice")
-        client = logged_in_and_settled(alice)
-        client.get("/music/songs/")  # the page kept for every listener
-        cache.delete(caching.user_key(alice.pk))
-        first, first_count, first_reads = user_queries(client)
-        second, second_count, second_reads = user_queries(client)
-        assert (first_count, first_reads) == (1, 1)
-        assert (second_count, second_reads) == (0, 0)  # a listener's kept page: no query at all
-        assert signed_in_as(first) == signed_in_as(second) == "alice"
+        client = logged_in(make_user("alice"))
+        client.get("/music/songs/")  # the page kept for every listener, and alice kept
+        client.get("/music/songs/")
+        response, queries, reads = user_queries(client)
+        assert (queries, reads) == (0, 0)  # a listener's kept page: no query at all
+        assert signed_in_as(response) == "alice"
 
     def test_without_a_shared_cache_every_request_reads_it(self, settings):
         settings.USER_CACHE_SECONDS = 0
         make_song()
-        client = logged_in_and_settled(make_user("alice"))
+        alice = make_user("alice")
+        client = logged_in(alice)
         assert [user_queries(client)[2] for _ in range(3)] == [1, 1, 1]
-        assert cache.get(caching.user_key(get_user_model().objects.get().pk)) is None
+        assert cache.get(caching.user_key(alice.pk)) is None
 
     def test_a_new_password_logs_out_the_other_sessions_at_once(self, kept):
         alice = make_user("alice")
-        here, elsewhere = logged_in_and_settled(alice), logged_in_and_settled(alice)
-        assert signed_in_as(elsewhere.get("/music/songs/")) == "alice"  # now kept
+        here, elsewhere = logged_in(alice), logged_in(alice)
+        for _ in range(2):
+            assert signed_in_as(elsewhere.get("/music/songs/")) == "alice"  # kept now
         changed = here.post(
             "/accounts/password_change/",
             {"old_password": PASSWORD, "new_password1": "amber-lantern-42", "new_password2": "amber-lantern-42"},
@@ -83,8 +91,9 @@ class TestKeptUser:
     @pytest.mark.parametrize("change", ["deactivated", "renamed", "deleted"])
     def test_a_changed_account_shows_at_the_next_request(self, kept, change):
         alice = make_user("alice")
-        client = logged_in_and_settled(alice)
-        assert signed_in_as(client.get("/music/songs/")) == "alice"
+        client = logged_in(alice)
+        for _ in range(2):
+            assert signed_in_as(client.get("/music/songs/")) == "alice"
         if change == "deactivated":
             alice.is_active = False
             alice.save()
@@ -95,44 +104,61 @@ class TestKeptUser:
             alice.delete()
         assert signed_in_as(client.get("/music/songs/")) == ("alicia" if change == "renamed" else None)
 
-    def test_a_copy_read_before_a_change_is_not_kept_after_it(self, kept):
+    def test_a_row_read_just_before_a_change_is_not_used_after_it(self, kept):
         alice = make_user("alice")
+        caching.kept_user(alice.pk, Loads(alice.pk))  # the generation made, alice kept
+
+        def read_then_changed():
+            """A request reads alice; another changes her before the first one keeps what it read."""
+            cache.delete(caching.user_key(alice.pk))
+            before = get_user_model().objects.get(pk=alice.pk)
+            alice.first_name = "Alice"
+            alice.save()
+            return before
+
         cache.delete(caching.user_key(alice.pk))
-        before = get_user_model().objects.get(pk=alice.pk)
-        alice.first_name = "Alice"
-        alice.save()  # another request changes her while this one holds the row it read before
-        assert caching.kept_user(alice.pk, lambda: before).first_name == ""  # what this request read
-        loads = []
-
-        def load():
-            loads.append(1)
-            return get_user_model().objects.get(pk=alice.pk)
-
-        assert caching.kept_user(alice.pk, load).first_name == "Alice"
-        assert loads == [1]  # the old copy was not kept: the next request read her afresh
+        assert caching.kept_user(alice.pk, read_then_changed).first_name == ""  # what that request read
+        loads = Loads(alice.pk)
+        assert caching.kept_user(alice.pk, loads).first_name == "Alice"
+        assert loads.calls == 1  # the old row was kept under the old generation, where nobody uses it
+        assert caching.kept_user(alice.pk, loads).first_name == "Alice"
+        assert loads.calls == 1  # and the new one is kept
 
     @pytest.mark.django_db(transaction=True)
-    def test_a_change_is_forgotten_again_when_its_transaction_commits(self, kept):
+    def test_a_row_read_while_a_change_commits_is_not_used_after_it(self, kept):
         alice = make_user("alice")
-        key = caching.user_key(alice.pk)
         with transaction.atomic():
             alice.first_name = "Alice"
             alice.save()
-            assert cache.get(key) == "forgotten"  # at once
-            # A request of another process reads the row as it was before the commit, and keeps it.
-            cache.delete(key)
-            cache.set(key, ("stale",))
-        assert cache.get(key) == "forgotten"  # and again on commit
+            # Another process reads alice as committed so far, and keeps her.
+            assert caching.kept_user(alice.pk, lambda: get_user_model()(pk=alice.pk, username="alice")).first_name == ""
+        loads = Loads(alice.pk)
+        assert caching.kept_user(alice.pk, loads).first_name == "Alice"
+        assert loads.calls == 1
+
+    def test_an_evicted_generation_retires_the_kept_row(self, kept):
+        alice = make_user("alice")
+        caching.kept_user(alice.pk, Loads(alice.pk))
+        cache.delete(caching.user_generation_key(alice.pk))
+        loads = Loads(alice.pk)
+        caching.kept_user(alice.pk, loads)
+        caching.kept_user(alice.pk, loads)
+        assert loads.calls == 1
 
     def test_a_kept_row_of_another_shape_is_read_afresh(self, kept):
         alice = make_user("alice")
-        cache.set(caching.user_key(alice.pk), (("id", "username"), (alice.pk, "mallory")))
-        assert caching.kept_user(alice.pk, lambda: get_user_model().objects.get(pk=alice.pk)).username == "alice"
+        caching.kept_user(alice.pk, Loads(alice.pk))
+        generation = cache.get(caching.user_generation_key(alice.pk))
+        cache.set(caching.user_key(alice.pk), (generation, (("id", "AutoField"), ("username", "CharField")), "default",
+                                               (alice.pk, "mallory")))
+        loads = Loads(alice.pk)
+        assert caching.kept_user(alice.pk, loads).username == "alice"
+        assert loads.calls == 1
 
     def test_an_unknown_user_is_anonymous_and_nothing_is_kept(self, kept):
         alice = make_user("alice")
-        client = logged_in_and_settled(alice)
-        get_user_model().objects.filter(pk=alice.pk).delete()
+        client = logged_in(alice)
+        get_user_model().objects.filter(pk=alice.pk).delete()  # no signal: as a raw delete would
         cache.delete(caching.user_key(alice.pk))
         assert signed_in_as(client.get("/music/songs/")) is None
         assert cache.get(caching.user_key(alice.pk)) is None
@@ -143,7 +169,7 @@ class TestCompressedPerRequest:
     def test_a_listeners_page_is_compressed_at_the_level_with_a_name_of_random_length(self):
         for number in range(30):
             make_song(f"Song {number}")
-        client = logged_in_and_settled(make_user("alice"))
+        client = logged_in(make_user("alice"))
         lengths = set()
         for _ in range(20):
             response = client.get("/music/songs/", HTTP_ACCEPT_ENCODING="gzip")

@@ -197,6 +197,8 @@ def compress(content, max_random_bytes, level=GZIP_LEVEL):
     """gzip at `level`, with django.utils.text.compress_string's defence against BREACH: a file name of a
     random length (up to max_random_bytes) in the header, so the answer's length tells less of its content."""
     compressed = gzip.compress(content, compresslevel=level, mtime=0)
+    if not max_random_bytes:
+        return compressed
     header = bytearray(compressed[:10])
     header[3] = gzip.FNAME
     return bytes(header) + b"a" * secrets.randbelow(max_random_bytes) + b"\x00" + compressed[10:]

@@ -242,13 +242,16 @@ def _listener_copy(content):
 def _fill(request, content):
     """A kept listener copy with this listener's parts put in (their name, their CSRF token, their messages).
 
-    The parts share one RequestContext: its context processors (the user, the messages) run once, not once
-    a part."""
+    The parts share one RequestContext, bound once: its context processors (the user, the messages) run once,
+    not once a part; each part renders in a context level of its own."""
     context = RequestContext(request)
+    templates = {name: get_template(template).template for name, template in LISTENER_PARTS.items()}
     parts = {}
-    for name, template in LISTENER_PARTS.items():
-        html = get_template(template).template.render(context)
-        parts[name.encode()] = f"<!--syro:{name}-->{html}<!--/syro:{name}-->".encode()
+    with context.bind_template(next(iter(templates.values()))):
+        for name, template in templates.items():
+            with context.push():
+                html = template.render(context)
+            parts[name.encode()] = f"<!--syro:{name}-->{html}<!--/syro:{name}-->".encode()
     return _SLOT.sub(lambda match: parts[match.group(1)], content)
 
 

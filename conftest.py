@@ -18,6 +18,15 @@ def _isolated_cache(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _users_read_from_the_database(settings):
+    """A logged-in request reads its user from the database, on both halves of the suite, so a page's query
+    count is the same with Redis as without. test_kept_user.py turns the kept user on (it is on by default with
+    Redis, SyroMusic.caching.kept_user); the gunicorn servers some tests start (test_front.py,
+    test_deployment.py) run with the settings their environment gives, Redis's default included."""
+    settings.USER_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     # The manifest storage needs `collectstatic` first; pages under test only need the URLs.
     settings.STORAGES = {

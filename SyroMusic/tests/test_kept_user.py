@@ -2,6 +2,7 @@
 compressed at SyroMusic.web.middleware.GZIP_LEVEL."""
 
 import gzip
+import os
 import re
 
 import pytest
@@ -53,6 +54,12 @@ class Loads:
     def __call__(self):
         self.calls += 1
         return get_user_model().objects.get(pk=self.pk)
+
+
+def test_users_are_kept_for_a_minute_by_default_with_redis_and_never_without():
+    from Syro import settings as project
+
+    assert project.USER_CACHE_SECONDS == (60 if os.environ.get("REDIS_URL") else 0)
 
 
 @pytest.mark.django_db

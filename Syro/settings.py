@@ -82,8 +82,9 @@ def database_from_url(url):
             "PORT": str(parts.port or ""),
             "OPTIONS": {
                 **options,
-                # Search's typo tolerance ("beatels" finds "The Beatles"): how alike a word must be (pg_trgm, 0 to 1).
-                "options": f"-c pg_trgm.strict_word_similarity_threshold={env_float('SEARCH_FUZZINESS', 0.3)} "
+                # Search's typo tolerance ("beatels" finds "The Beatles"): how alike by trigrams a catalogue word
+                # must be to be a candidate for a typed word's correction (pg_trgm's similarity, 0 to 1).
+                "options": f"-c pg_trgm.similarity_threshold={env_float('SEARCH_FUZZINESS', 0.3)} "
                 # A statement running longer is stopped (the request answers 503), long before gunicorn's TIMEOUT
                 # would kill the worker. Commands run through manage.py have no limit (see manage.py).
                 f"-c statement_timeout={statement_timeout} "

@@ -1035,6 +1035,23 @@ class SearchHistory(models.Model):
         return f"{self.user}: {self.query}" + (f" ({self.kind})" if self.kind else "")
 
 
+class SearchWord(models.Model):
+    """A word of the catalogue's names (artists, albums, songs), folded: what a typo is corrected to on PostgreSQL.
+
+    Filled and kept current there by triggers (migration 0013), never by the app; empty on SQLite, whose
+    vocabulary is read from the names themselves (SyroMusic.search). A model so that it is emptied with the
+    rest of the database (flush) and seen in the schema; nothing else uses it through the ORM.
+    """
+
+    word = models.TextField()
+
+    class Meta:
+        db_table = "syro_search_word"
+
+    def __str__(self):
+        return self.word
+
+
 def may_listen(user):
     """Who may stream audio: logged-in listeners, and anonymous visitors when STREAM_ANONYMOUS is on."""
     return settings.STREAM_ANONYMOUS or (user is not None and user.is_authenticated)

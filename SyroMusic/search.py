@@ -1,33 +1,39 @@
 """Search: one box for artists, albums, songs and playlists.
 
 Ranking, best first: the whole name as typed (ignoring case and accents), then
-names that start with it, then names and secondary fields (composer, label,
-bio, description) that contain every word typed (the last word may be
-unfinished), by full-text rank, where the name weighs more than the rest.
-When those are few, names that look like it come next: typos ("beatels",
-"metalica").
+names that start with it (in each type's own order: songs most popular first),
+then names and secondary fields (composer, label, bio, description) that contain
+every word typed (the last word may be unfinished), by full-text rank, where the
+name weighs more than the rest. When those are few, the names matching the query
+with its typos corrected come next ("beatels", "metalica"), and the search page
+offers the corrected search ("Did you mean …?").
 
 Every searchable model stores its name folded (`search_name`, a generated
 column: `syro_fold(name)`, lower case without accents), so every write path
 keeps it current, bulk loads included, and no query folds a million names.
 PostgreSQL (migration 0004) adds a stored `search_vector` over the folded
 fields, weighted A for names; GIN indexes on it and on the folded name's
-trigrams (pg_trgm), and a btree on the folded name for exact and prefix matches.
+trigrams (pg_trgm), and a btree on the folded name for exact and prefix matches
+(songs': with popularity and id, migration 0013, so the most popular titles
+starting with the text come from the index alone). There, artists, albums and
+songs are read prefix first (see ranked).
 
-SQLite, the embedded default, is less capable: `syro_fold()` is a Python
-function (SyroMusic.text.fold), every word must appear in the name, nothing is
-indexed (a scan: fine for a demo catalogue) and secondary fields are not searched.
-Its typo tolerance goes through a vocabulary instead of trigrams: each word typed
-that no catalogue word starts with is replaced by the most alike catalogue word
-(difflib), and the names matching the corrected words come next; the search page
-offers the corrected search ("Did you mean …?"). The vocabulary holds the words of
-artist names, album titles and song titles (the most popular songs first), at most
-VOCABULARY_WORDS of them, read once per catalogue version (SyroMusic.caching).
+Typos: each word typed (the first TYPO_MAX_WORDS, of TYPO_MIN_LENGTH letters or
+more) that no catalogue word starts with is replaced by the most alike catalogue
+word (difflib, at least TYPO_CUTOFF). PostgreSQL finds the candidates among the
+catalogue's words (syro_search_word, kept by triggers, migration 0013) by
+trigrams, in one query per search that also tells which types cannot match at
+all (cannot_match). SQLite, the embedded default, is less capable: `syro_fold()`
+is a Python function (SyroMusic.text.fold), every word must appear in the name,
+nothing is indexed (a scan: fine for a demo catalogue), secondary fields are not
+searched, and its vocabulary holds the words of artist names, album titles and
+song titles (the most popular songs first), at most VOCABULARY_WORDS of them,
+read once per catalogue version (SyroMusic.caching).
 
-Every search runs a fixed number of queries: at most two per type (word
-matches, then typo matches only if the word matches are few), plus the counts
-on a single type's page, plus on SQLite one to read the vocabulary when the
-catalogue has changed since it was last read.
+Every search runs a fixed number of queries: per type at most two for the word
+matches (prefix first, then every match) and two for the corrected query's, plus
+the counts on a single type's page, plus one to read the catalogue's words
+(PostgreSQL) or the vocabulary when the catalogue has changed (SQLite).
 """
 
 import bisect
@@ -124,6 +130,9 @@ class Kind:
     model: type  # its search_name is the folded name
     tie_break: tuple  # the order among equally relevant results
     joined: bool = True  # has a for_listing() that joins what a result line shows
+    # Large tables (a million songs, 100,000 albums) read the names starting with the text first (see ranked):
+    # a short text starts thousands of them. Smaller ones rank every match at once, in one query.
+    prefix_first: bool = False
 
     def candidates(self, user):
         """What may be found, without joins: ranking runs on these alone."""
@@ -141,9 +150,9 @@ class Kind:
 KINDS = {
     kind.name: kind
     for kind in (
-        Kind("artist", "Artists", "artist", Artist, (Lower("sort_name"), "id"), joined=False),
-        Kind("album", "Albums", "album", Album, (F("release_date").desc(nulls_last=True), "id")),
-        Kind("song", "Songs", "song", Song, ("-popularity", "id")),
+        Kind("artist", "Artists", "artist", Artist, (Lower("sort_name"), "id"), joined=False, prefix_first=True),
+        Kind("album", "Albums", "album", Album, (F("release_date").desc(nulls_last=True), "id"), prefix_first=True),
+        Kind("song", "Songs", "song", Song, ("-popularity", "id"), prefix_first=True),
         Kind("playlist", "Playlists", "playlist", Playlist, ("-updated_at", "-id")),
     )
 }
@@ -265,13 +274,51 @@ def word_matches(kind, query, user):
         output_field=IntegerField(),
     )
     if _is_postgresql():
-        rank = Func(TableColumn("search_vector"), _tsquery(query), function="ts_rank", output_field=FloatField())
+        # Names that start with the text are in the order prefix_matches reads them: rank only ranks the rest.
+        rank = Case(
+            When(search_name__startswith=typed, then=Value(0.0)),
+            default=Func(TableColumn("search_vector"), _tsquery(query), function="ts_rank"),
+            output_field=FloatField(),
+        )
     else:
         rank = Value(0.0, FloatField())
     return Phase(
         kind, user, _word_condition(query), {"closeness": closeness, "rank": rank},
         ("-closeness", "-rank", *kind.tie_break),
     )
+
+
+def prefix_matches(kind, query, user):
+    """Phase one's first part alone: the exact name, then names that start with the text, in phase one's order.
+
+    At a million songs "mid" starts 9,384 titles and is a word of no other: ranking them all by full-text
+    rank took 24 ms; these, by popularity from the songs' prefix index alone (migration 0013), 2.8 ms.
+    """
+    typed = Fold(Value(query.text))
+    closeness = Case(
+        When(search_name=typed, then=Value(2)), default=Value(1), output_field=IntegerField()
+    )
+    return Phase(
+        kind, user, Q(search_name__startswith=typed), {"closeness": closeness}, ("-closeness", *kind.tie_break)
+    )
+
+
+def ranked(kind, query, user, limit, exclude=()):
+    """Up to limit + 1 of phase one's matches, best first, without `exclude` (ids).
+
+    Names that start with the text come first: on a kind read prefix first, when there are more than limit
+    of them, they are the answer and the rest is never ranked. Otherwise phase one itself (one more query).
+    """
+    # PostgreSQL only: SQLite scans the table either way, and one query does that once.
+    phases = [prefix_matches(kind, query, user)] if kind.prefix_first and _is_postgresql() else []
+    phases.append(word_matches(kind, query, user))
+    for phase in phases:
+        if exclude:
+            phase.condition &= ~Q(pk__in=exclude)
+        rows = phase.rows(0, limit + 1)
+        if len(rows) > limit:
+            break
+    return rows
 
 
 class Vocabulary:
@@ -299,9 +346,6 @@ class Vocabulary:
         if best is _UNSEEN:
             if len(self._closest) >= 1000:  # remembered per process and catalogue version, within bounds
                 self._closest.clear()
-            matcher = difflib.SequenceMatcher(autojunk=False)
-            matcher.set_seq2(word)
-            best, best_score = None, (TYPO_CUTOFF, 0)
             # Typos add, drop or swap a letter or two: compare with words of about the same length only.
             spread = 1 if len(word) < 8 else 2
             candidates = (
@@ -310,13 +354,7 @@ class Vocabulary:
                 for end in (("<", word[0]), (">", word[-1]))
                 for candidate in self.by_end.get((*end, length), ())
             )
-            for candidate in candidates:
-                matcher.set_seq1(candidate)
-                if matcher.real_quick_ratio() < best_score[0] or matcher.quick_ratio() < best_score[0]:
-                    continue
-                score = (matcher.ratio(), self.counts[candidate])
-                if score >= best_score:
-                    best, best_score = candidate, score
+            best = _closest(word, candidates, self.counts)
             self._closest[word] = best
         # The local result, not a second read: another thread may clear the dict in between.
         return best
@@ -361,42 +399,135 @@ def vocabulary():
     return found
 
 
+# PostgreSQL: how many of the catalogue's words most alike by trigrams (pg_trgm's similarity, at least its
+# threshold, 0.3) are compared as SQLite compares its vocabulary's.
+ALIKE_WORDS = 20
+_CATALOGUE_WORDS = """
+SELECT typed.word,
+       tsvector_to_array(to_tsvector('simple'::regconfig, typed.word)) = ARRAY[typed.word],
+       EXISTS (SELECT FROM syro_search_word AS known WHERE known.word >= typed.word AND known.word < typed.word || chr(1114111)),
+       CASE WHEN raw.correctable THEN ARRAY(
+           SELECT alike.word FROM syro_search_word AS alike WHERE alike.word %% typed.word
+           ORDER BY similarity(alike.word, typed.word) DESC, alike.word LIMIT %s
+       ) END,
+       syro_fold(%s)
+FROM unnest(%s::text[], %s::boolean[]) WITH ORDINALITY AS raw(word, correctable, number),
+     LATERAL (SELECT syro_fold(raw.word) AS word) AS typed
+ORDER BY raw.number
+"""
+
+
+@dataclass(frozen=True)
+class CatalogueWord:
+    folded: str  # as the database folds it (syro_fold)
+    plain: bool  # one word of the catalogue's vocabulary could be it: it is its own only lexeme
+    known: bool  # some word of the catalogue starts with it
+    alike: tuple  # if it is correctable and unknown: the catalogue's words most alike by trigrams, most alike first
+
+
+def catalogue_words(query):
+    """PostgreSQL: (a CatalogueWord for each word typed, the whole text as the database folds it), in one
+    query on the catalogue's words (syro_search_word, migration 0013); once per Query."""
+    found = query.__dict__.get("_catalogue_words")
+    if found is None:
+        correctable = [len(word) >= TYPO_MIN_LENGTH and word.isalpha() for word in map(fold, query.words)]
+        with connections["default"].cursor() as cursor:
+            cursor.execute(_CATALOGUE_WORDS, [ALIKE_WORDS, query.text, list(query.words), correctable])
+            rows = cursor.fetchall()
+        found = ([CatalogueWord(word, plain, known, tuple(alike or ())) for word, plain, known, alike, _ in rows],
+                 rows[0][4] if rows else "")
+        object.__setattr__(query, "_catalogue_words", found)  # a frozen dataclass: kept beside its fields
+    return found
+
+
+def _closest(word, candidates, counts=None):
+    """The candidate most like word by difflib's ratio (at least TYPO_CUTOFF; the most common among equals, if
+    counts are known), or None."""
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(word)
+    best, best_score = None, (TYPO_CUTOFF, 0)
+    for candidate in candidates:
+        matcher.set_seq1(candidate)
+        if matcher.real_quick_ratio() < best_score[0] or matcher.quick_ratio() < best_score[0]:
+            continue
+        score = (matcher.ratio(), counts[candidate] if counts else 0)
+        # Among equals: the last seen with counts (SQLite's order), the first without (PostgreSQL's: most alike
+        # by trigrams first).
+        if score > best_score or (score == best_score and (counts or best is None)):
+            best, best_score = candidate, score
+    return best
+
+
 def correction(query):
-    """On SQLite: the query with each word the catalogue does not know replaced by the most alike catalogue
-    word ("midnigth" → "midnight"), or None when there is nothing to correct. None on PostgreSQL: its
-    trigrams find typos without one."""
-    if _is_postgresql():
-        return None
+    """The query with each word the catalogue does not know replaced by the most alike catalogue word
+    ("midnigth" → "midnight"), or None when there is nothing to correct. At most TYPO_MAX_WORDS words, of at
+    least TYPO_MIN_LENGTH letters, are corrected. Once per Query.
+
+    PostgreSQL looks among the catalogue's words (one query, see catalogue_words); SQLite in its vocabulary.
+    """
+    if "_correction" in query.__dict__:
+        return query.__dict__["_correction"]
+    better = _correct(query)
+    object.__setattr__(query, "_correction", better)
+    return better
+
+
+def _correct(query):
     folded = [fold(word) for word in query.words]
     correctable = [len(word) >= TYPO_MIN_LENGTH and word.isalpha() for word in folded]
-    if not any(correctable):  # no need to read the vocabulary
+    if not any(correctable):  # nothing to read
         return None
-    known = vocabulary()
+    if _is_postgresql():
+        found = catalogue_words(query)[0]
+
+        def unknown(number, word):
+            return not found[number].known
+
+        def closest(number, word):
+            return _closest(found[number].folded, dict.fromkeys(found[number].alike))
+    else:
+        known = vocabulary()
+
+        def unknown(number, word):
+            return not known.starts_a_word(word)
+
+        def closest(number, word):
+            return known.closest(word)
     corrected, tries = [], 0
-    for typed, word, check in zip(query.words, folded, correctable, strict=True):
-        if check and tries < TYPO_MAX_WORDS and not known.starts_a_word(word):
+    for number, (typed, word, check) in enumerate(zip(query.words, folded, correctable, strict=True)):
+        if check and tries < TYPO_MAX_WORDS and unknown(number, word):
             tries += 1
-            typed = known.closest(word) or typed
+            typed = closest(number, word) or typed
         corrected.append(typed)
-    if [fold(word) for word in corrected] == [fold(word) for word in query.words]:
+    if [fold(word) for word in corrected] == folded:
         return None
     return Query(" ".join(corrected), tuple(corrected))
 
 
+def cannot_match(kind, query):
+    """True when phase one surely finds nothing of this kind, so that its queries are not run: on PostgreSQL,
+    for artists, albums and songs (whose words syro_search_word holds), when the text is plain words (each its
+    own only lexeme, one space apart: a name starting with the text holds them as words too) and one of them
+    starts no word of the catalogue."""
+    if not _is_postgresql() or kind.model is Playlist:
+        return False
+    found, text = catalogue_words(query)
+    return (
+        text == " ".join(word.folded for word in found)
+        and all(word.plain for word in found)
+        and not all(word.known for word in found)
+    )
+
+
 def typo_matches(kind, query, user):
-    """Phase two: names with a word that looks like what was typed, most alike first, excluding phase
-    one's matches. On SQLite: the names matching the corrected query, or None if it has no correction."""
-    if not _is_postgresql():
-        better = correction(query)
-        if better is None:
-            return None
-        phase = word_matches(kind, better, user)
-        phase.condition &= ~_word_condition(query)
-        return phase
-    typed = Fold(Value(query.text))
-    alike = Q(_operator(F("search_name"), "%%>>", typed)) & ~_word_condition(query)
-    similarity = Func(typed, F("search_name"), function="strict_word_similarity", output_field=FloatField())
-    return Phase(kind, user, alike, {"similarity": similarity}, ("-similarity", *kind.tie_break))
+    """Phase two: the names matching the corrected query (see correction), excluding phase one's matches;
+    None if the query has no correction."""
+    better = correction(query)
+    if better is None:
+        return None
+    phase = word_matches(kind, better, user)
+    phase.condition &= ~_word_condition(query)
+    return phase
 
 
 class Matches:
@@ -464,16 +595,22 @@ class Group:
 
 
 def best(query, user, limits=None):
-    """{kind name: Group} with up to limits[kind] (default PER_TYPE) results each: at most two queries per type."""
+    """{kind name: Group} with up to limits[kind] (default PER_TYPE) results each.
+
+    Per type: the names that start with the text, then (if they are not enough) phase one, then (if its
+    matches are few) the same two for the corrected query (see ranked and correction). On PostgreSQL a
+    type whose phase one cannot match anything (cannot_match) skips it; one query reads the catalogue's
+    words for both.
+    """
     limits = limits or dict.fromkeys(KINDS, PER_TYPE)
     groups = {}
     for name, limit in limits.items():
         kind = KINDS[name]
-        rows = word_matches(kind, query, user).rows(0, limit + 1)
+        rows = [] if cannot_match(kind, query) else ranked(kind, query, user, limit)
         if len(rows) < FUZZY_BELOW and len(rows) <= limit:
-            typos = typo_matches(kind, query, user)
-            if typos is not None:
-                rows += typos.rows(0, limit + 1 - len(rows))
+            better = correction(query)
+            if better is not None:
+                rows += ranked(kind, better, user, limit - len(rows), exclude=[row.pk for row in rows])
         groups[name] = Group(kind, rows[:limit], len(rows) > limit)
     return groups
 

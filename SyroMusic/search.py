@@ -534,13 +534,15 @@ def typo_matches(kind, query, user):
 class Matches:
     """One type's results as a sequence for Django's Paginator: word matches, then typo matches.
 
-    Counting runs at most two capped COUNTs; a page at most two queries.
+    Counting runs at most two capped COUNTs; a page at most two queries. Rows are loaded as `loaded` (a
+    queryset of the kind's model) or Kind.queryset() loads them.
     """
 
-    def __init__(self, kind, query, user):
+    def __init__(self, kind, query, user, loaded=None):
         self.kind = kind
         self.query = query
         self.user = user
+        self.loaded = loaded
         self.first = word_matches(kind, query, user)
         self._counts = None
 
@@ -580,9 +582,9 @@ class Matches:
         start, stop = index.start or 0, min(index.stop, self.count())
         rows = []
         if start < first:
-            rows += self.first.rows(start, min(stop, first))
+            rows += self.first.rows(start, min(stop, first), self.loaded)
         if stop > first and second:
-            rows += self.second.rows(max(start - first, 0), stop - first)
+            rows += self.second.rows(max(start - first, 0), stop - first, self.loaded)
         return rows
 
 

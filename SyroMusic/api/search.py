@@ -12,7 +12,7 @@ from rest_framework.reverse import reverse
 
 from SyroMusic import caching
 from SyroMusic import search as searching
-from SyroMusic.models import Collaborator, Playlist
+from SyroMusic.models import Collaborator, Playlist, Song
 from SyroMusic.services import liked_among
 from SyroMusic.web.page_cache import api_read
 
@@ -110,7 +110,8 @@ def more_link(request, query, name):
 @api_read(*caching.AREAS, listeners=listener_parts)  # the anonymous answer is kept; a listener's parts put in
 def search(request):
     """Search artists, albums, songs and playlists (public ones, and yours): exact names first, then names
-    starting with the query, then matches of every word, then (on PostgreSQL) names with typos."""
+    starting with the query, then matches of every word, then (when those are few) the matches of the query with
+    its typos corrected."""
     raw, kind_name = request.query_params.get("q", ""), request.query_params.get("type", "")
     if kind_name and kind_name not in searching.KINDS:
         raise ValidationError({"type": [f"Unknown type {kind_name!r}: use one of {', '.join(searching.KINDS)}."]})
@@ -120,14 +121,16 @@ def search(request):
         raise ValidationError({"q": [str(error)]}) from None
     context = {"request": request}
     viewer = None if getattr(request, "syro_shared", False) else request.user  # see listener_parts
+    # Songs as the API's song rows load them (Song.objects.for_api: the columns SongSerializer reads).
+    loaded = {"song": Song.objects.for_api().with_liked(viewer)}
     if kind_name:
         pagination = SearchPagination()
-        matches = searching.Matches(searching.KINDS[kind_name], query, viewer)
+        matches = searching.Matches(searching.KINDS[kind_name], query, viewer, loaded.get(kind_name))
         rows = with_genres(kind_name, pagination.paginate_queryset(matches, request))
         response = pagination.get_paginated_response(SEARCH_SERIALIZERS[kind_name](rows, many=True, context=context).data)
         response.data["more_than_count"] = matches.capped
     else:
-        groups = searching.best(query, viewer)
+        groups = searching.best(query, viewer, loaded=loaded)
         response = Response({
             "query": query.text,
             "results": {

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from SyroMusic import caching
 from SyroMusic import search as searching
-from SyroMusic.models import Playlist
+from SyroMusic.models import Playlist, Song
 from SyroMusic.pagination import page_of, page_window
 from SyroMusic.web.page_cache import cache_page_for_visitors, mark_public
 
@@ -36,8 +36,12 @@ def search_page(request):
             status = 200 if not raw.strip() else 400
         else:
             context["query"] = query
+            # Songs as a song table's rows load them (two joins, not for_listing's five: see for_rows).
+            loaded = {"song": Song.objects.for_rows().with_liked(request.user)}
             if kind_name:
-                matches = searching.Matches(searching.KINDS[kind_name], query, request.user)
+                matches = searching.Matches(
+                    searching.KINDS[kind_name], query, request.user, loaded.get(kind_name)
+                )
                 page = page_of(request, Paginator(matches, searching.PER_PAGE))
                 context.update(
                     kind=searching.KINDS[kind_name], matches=matches, page_obj=page, page_window=page_window(page)
@@ -45,7 +49,7 @@ def search_page(request):
                 if matches.looked_for_typos:
                     context["did_you_mean"] = searching.correction(query)
             else:
-                context["groups"] = searching.best(query, request.user)
+                context["groups"] = searching.best(query, request.user, loaded=loaded)
                 context["did_you_mean"] = searching.correction(query)
             if request.user.is_authenticated:
                 searching.remember_search(request.user, query, kind_name)

@@ -69,12 +69,12 @@ def test_database_urls_are_parsed_with_escapes_and_options(monkeypatch):
     db = database_from_url("postgres://syro:p%40ss@db.internal:6432/catalogue?sslmode=require")
     assert (db["ENGINE"], db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["OPTIONS"]) == (
         "django.db.backends.postgresql", "catalogue", "syro", "p@ss", "db.internal", "6432",
-        {"sslmode": "require", "options": "-c pg_trgm.strict_word_similarity_threshold=0.3 -c statement_timeout=5000 -c jit=off "},
+        {"sslmode": "require", "options": "-c pg_trgm.similarity_threshold=0.3 -c statement_timeout=5000 -c jit=off "},
     )
     # Options in the URL are kept after the settings' own, so they win.
     db = database_from_url("postgres://db/catalogue?options=-c%20statement_timeout%3D60000")
     assert db["OPTIONS"]["options"] == (
-        "-c pg_trgm.strict_word_similarity_threshold=0.3 -c statement_timeout=5000 -c jit=off -c statement_timeout=60000"
+        "-c pg_trgm.similarity_threshold=0.3 -c statement_timeout=5000 -c jit=off -c statement_timeout=60000"
     )
     assert database_from_url("sqlite:////var/lib/syro.db")["NAME"] == "/var/lib/syro.db"
     with pytest.raises(ImproperlyConfigured, match="unsupported scheme 'mysql'"):

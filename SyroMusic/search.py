@@ -32,7 +32,9 @@ read once per catalogue version (SyroMusic.caching).
 Every search runs a fixed number of queries: per type at most two for the word
 matches (prefix first, then every match) and two for the corrected query's, plus
 the counts on a single type's page, plus one to read the catalogue's words
-(PostgreSQL) or the vocabulary when the catalogue has changed (SQLite).
+(PostgreSQL) or the vocabulary when the catalogue has changed (SQLite). Suggestions on
+PostgreSQL read the names starting with the text of all their types in one query
+(_prefix_suggestions).
 """
 
 import bisect
@@ -51,7 +53,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from . import caching
-from .models import Album, Artist, Fold, Playlist, SearchHistory, Song
+from .models import Album, Artist, Fold, Playlist, SearchHistory, Song, page_url
 from .text import fold, words
 
 MIN_LENGTH = 2
@@ -304,14 +306,15 @@ def prefix_matches(kind, query, user):
     )
 
 
-def ranked(kind, query, user, limit, exclude=(), loaded=None):
+def ranked(kind, query, user, limit, exclude=(), loaded=None, prefix=True):
     """Up to limit + 1 of phase one's matches, best first, without `exclude` (ids).
 
     Names that start with the text come first: on a kind read prefix first, when there are more than limit
     of them, they are the answer and the rest is never ranked. Otherwise phase one itself (one more query).
+    `prefix` False: they are known to be no more than limit (suggestions read them for every type at once).
     """
     # PostgreSQL only: SQLite scans the table either way, and one query does that once.
-    phases = [prefix_matches(kind, query, user)] if kind.prefix_first and _is_postgresql() else []
+    phases = [prefix_matches(kind, query, user)] if prefix and kind.prefix_first and _is_postgresql() else []
     phases.append(word_matches(kind, query, user))
     for phase in phases:
         if exclude:
@@ -597,9 +600,10 @@ class Group:
     more: bool
 
 
-def best(query, user, limits=None, loaded=None):
+def best(query, user, limits=None, loaded=None, prefix_read=()):
     """{kind name: Group} with up to limits[kind] (default PER_TYPE) results each, loaded as loaded[kind] (a
-    queryset) or Kind.queryset() loads them.
+    queryset) or Kind.queryset() loads them. `prefix_read`: kinds whose names starting with the text were
+    read already and are no more than their limit (see ranked).
 
     Per type: the names that start with the text, then (if they are not enough) phase one, then (if its
     matches are few) the same two for the corrected query (see ranked and correction). On PostgreSQL a
@@ -611,7 +615,9 @@ def best(query, user, limits=None, loaded=None):
     groups = {}
     for name, limit in limits.items():
         kind, rows_of = KINDS[name], loaded.get(name)
-        rows = [] if cannot_match(kind, query) else ranked(kind, query, user, limit, loaded=rows_of)
+        rows = [] if cannot_match(kind, query) else ranked(
+            kind, query, user, limit, loaded=rows_of, prefix=name not in prefix_read
+        )
         if len(rows) < FUZZY_BELOW and len(rows) <= limit:
             better = correction(query)
             if better is not None:
@@ -620,25 +626,83 @@ def best(query, user, limits=None, loaded=None):
     return groups
 
 
+# Suggestions on PostgreSQL: the names of each type that start with the text, in the order prefix_matches reads
+# them (the exact name first, then the type's tie_break), with what a suggestion's line shows, up to limit + 1
+# of each, for every type in one query. Kept in step with KINDS by test_search_words.py, which compares its
+# answers with best()'s.
+_LIKE_TYPED = r"""{table}.search_name::text LIKE REPLACE(REPLACE(REPLACE(syro_fold(%(text)s), E'\\', E'\\\\'),
+    E'%%', E'\\%%'), E'_', E'\\_') || '%%'"""
+_PREFIX_SUGGESTIONS = {
+    "artist": ("LOWER(sort_name) AS key", "exact DESC, key, id", "name", "NULL::bigint"),
+    "album": ("release_date AS key", "exact DESC, key DESC NULLS LAST, id", "title", "artist_id"),
+    "song": ("popularity AS key", "exact DESC, key DESC, id", "title", "artist_id"),
+}
+
+
+def _prefix_suggestions(query, limits):
+    """PostgreSQL: {kind name: [(id, label, artist name)]}, the names of each kind in `limits` starting with the
+    text, up to limits[kind] + 1 of them, best first (as ranked's first phase reads them), in one query. Each
+    type's are ranked on its name's index alone (songs': popularity and id are in it), then their rows read."""
+    quote = connections["default"].ops.quote_name
+    parts = []
+    for number, name in enumerate(limits):
+        table = quote(KINDS[name].model._meta.db_table)
+        key, order, label, artist = _PREFIX_SUGGESTIONS[name]
+        parts.append(
+            f"SELECT {number} AS kind, found.place, named.id, named.{label} AS label, {artist} AS artist_id"
+            f" FROM (SELECT row_number() OVER (ORDER BY {order}) AS place, ranked.id FROM (SELECT id,"
+            f" ({table}.search_name = syro_fold(%(text)s)) AS exact, {key} FROM {table}"
+            f" WHERE {_LIKE_TYPED.format(table=table)} ORDER BY {order} LIMIT {int(limits[name]) + 1}) AS ranked)"
+            f" AS found JOIN {table} AS named ON named.id = found.id"
+        )
+    artists = quote(Artist._meta.db_table)
+    sql = (
+        f"SELECT part.kind, part.id, part.label, {artists}.name FROM ({' UNION ALL '.join(parts)}) AS part"
+        f" LEFT JOIN {artists} ON {artists}.id = part.artist_id ORDER BY part.kind, part.place"
+    )
+    found = {name: [] for name in limits}
+    names = list(limits)
+    with connections["default"].cursor() as cursor:
+        cursor.execute(sql, {"text": query.text})
+        for kind, pk, label, artist in cursor.fetchall():
+            found[names[kind]].append((pk, label, artist))
+    return found
+
+
 def suggestions(query):
     """Up to ten catalogue names for the header box: artists, albums, songs (no playlists: they are per user).
 
-    Each loaded with what its line shows only (its name, its artist's): a song's listing joins four more
-    tables, which took longer to plan (2.6 ms at a million songs) than to run."""
+    On PostgreSQL the names starting with the text are read for every type in one query (a short text starts
+    thousands of songs: they are then the answer); the types they do not fill go on as best() goes. Each loaded
+    with what its line shows only (its name, its artist's): a song's listing joins four more tables, which took
+    longer to plan (2.6 ms at a million songs) than to run."""
+    lines = {}
+    prefix_read = ()
+    if _is_postgresql():
+        kinds = {name: limit for name, limit in SUGGESTION_KINDS.items() if not cannot_match(KINDS[name], query)}
+        if kinds:
+            for name, rows in _prefix_suggestions(query, kinds).items():
+                if len(rows) > kinds[name]:
+                    lines[name] = rows[: kinds[name]]
+            prefix_read = kinds.keys() - lines.keys()
     loaded = {
         "artist": Artist.objects.only("id", "name"),
         "album": Album.objects.select_related("artist").only("id", "title", "artist__id", "artist__name"),
         "song": Song.objects.select_related("artist").only("id", "title", "artist__id", "artist__name"),
     }
+    rest = {name: limit for name, limit in SUGGESTION_KINDS.items() if name not in lines}
+    if rest:
+        for name, group in best(query, None, rest, loaded, prefix_read).items():
+            lines[name] = [(row.pk, str(row), None if name == "artist" else row.artist.name) for row in group.rows]
     return [
         {
             "type": name,
-            "label": str(row),
-            "detail": "Artist" if name == "artist" else f"{KINDS[name].singular.capitalize()} by {row.artist.name}",
-            "url": row.get_absolute_url(),
+            "label": label,
+            "detail": "Artist" if name == "artist" else f"{KINDS[name].singular.capitalize()} by {artist}",
+            "url": page_url(f"music:{name}-detail", pk),
         }
-        for name, group in best(query, None, SUGGESTION_KINDS, loaded).items()
-        for row in group.rows
+        for name in SUGGESTION_KINDS
+        for pk, label, artist in lines[name]
     ]
 
 

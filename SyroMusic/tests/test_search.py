@@ -131,9 +131,9 @@ class TestTyposAndAccents:
 
     @pytest.mark.django_db(transaction=True)
     def test_suggestions_are_remembered_until_the_catalogue_changes(self, client, catalogue, django_assert_num_queries):
-        # SQLite: 3 types, and its vocabulary once. PostgreSQL: the catalogue's words, then per type the names
-        # starting with "yester", then (as they are fewer than shown) every match.
-        with django_assert_num_queries(7 if postgresql() else 4):
+        # SQLite: 3 types, and its vocabulary once. PostgreSQL: the catalogue's words, the names starting with
+        # "yester" of every type in one query, then (as they are fewer than shown) per type every match.
+        with django_assert_num_queries(5 if postgresql() else 4):
             client.get("/music/search/suggest/", {"q": "yester"})
         with django_assert_num_queries(0):
             data = json.loads(client.get("/music/search/suggest/", {"q": "Yester"}).content)

@@ -374,14 +374,21 @@ def _insert(listens):
     )
     table = quote(Listen._meta.db_table)
     if connection.vendor == "postgresql":
-        # One array a column, as the tallies are written (_add_to_tallies): psycopg splits a statement of 550
-        # placeholders (50 listens) slower than PostgreSQL runs it, and these values need no field's
-        # preparation (ints, strings, booleans, aware datetimes).
-        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
-        sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}){conflict}"
+        # The rows as one JSON parameter, a list a row (json_to_recordset): psycopg splits a statement of 550
+        # placeholders (50 listens) slower than PostgreSQL runs it, and quotes arrays' items one by one in
+        # Python (0.7 ms for 50 listens, against 0.1 ms for json.dumps). These values need no field's
+        # preparation: ints, strings, booleans, and aware datetimes (written in ISO 8601, with their offset).
+        names = [f"f{number}" for number in range(len(fields))]
+        record_type = ", ".join(f"{name} {field.db_type(connection)}" for name, field in zip(names, fields, strict=True))
+        sql = (
+            f"INSERT INTO {table} ({columns}) SELECT {', '.join(names)}"
+            f" FROM json_to_recordset(%s::json) AS listen({record_type}){conflict}"
+        )
+        attnames = [field.attname for field in fields]
 
         def statement(chunk):
-            return sql, [[getattr(listen, field.attname) for listen in chunk] for field in fields]
+            rows = [dict(zip(names, (getattr(listen, name) for name in attnames), strict=True)) for listen in chunk]
+            return sql, [json.dumps(rows, default=datetime.isoformat)]
     else:
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
 
